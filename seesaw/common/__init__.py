@@ -1,0 +1,4 @@
+"""Plumbing shared by every component: paths, logging, gRPC helpers, clocks.
+
+Nothing here knows about load balancing.
+"""

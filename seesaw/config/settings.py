@@ -1,0 +1,57 @@
+"""`seesaw.cfg`: the node's own settings (INI), resolved into one value.
+
+Sections and keys are Seesaw v2's, with its defaults, except that
+`anycast_enabled` defaults to false (anycast needs a BGP speaker; the
+original's default of true made a first start without Quagga fatal). Keys
+this project adds live in new sections (`dataplane`, `ha`, `healthcheck`,
+`engine`, `ecu`) or take new names; the parser is `seesaw.config.seesaw_cfg`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+DEFAULT_CONFIG_SERVERS = ("seesaw-config.example.com",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # [cluster]
+    cluster_name: str
+    anycast_enabled: bool = False
+    vip_ipv4: ipaddress.IPv4Address | None = None
+    vip_ipv6: ipaddress.IPv6Address | None = None
+    node_ipv4: ipaddress.IPv4Address | None = None
+    node_ipv6: ipaddress.IPv6Address | None = None
+    peer_ipv4: ipaddress.IPv4Address | None = None
+    peer_ipv6: ipaddress.IPv6Address | None = None
+    use_vmac: bool = True
+    garp_interval_sec: int = 10
+    vrid: int = 60
+    # [config_server] primary, secondary, tertiary (in order)
+    config_servers: tuple[str, ...] = DEFAULT_CONFIG_SERVERS
+    # [interface]
+    node_interface: str = "eth0"
+    lb_interface: str = "eth1"
+    dummy_interface: str = "dummy0"
+    routing_table: int = 2
+    # [extra_service_anycast] any key -> IP; always advertised
+    extra_service_anycast: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = ()
+    # [dataplane]
+    dataplane: str = "auto"  # auto | ipvs | nftables | sim
+    # [ha]
+    advert_interval_ms: int = 500
+    preempt: bool = False
+    advert_format: str = "seesaw"  # seesaw | rfc5798
+    unicast_peers: tuple[str, ...] = ()
+    # [engine]
+    max_vserver_changes: int = 10  # per config update; 0 = unlimited
+    max_delete_share: float = 0.5  # refuse configs deleting more, unless forced
+    sync_port: int = 10258
+    # [ecu]
+    ecu_control_port: int = 10256
+    ecu_monitor_port: int = 10257
+    # Anything the file held that this version does not know: kept so that
+    # nothing an operator set is silently lost, and reported as a warning.
+    unknown_keys: tuple[str, ...] = field(default=(), compare=False)

@@ -1,0 +1,1 @@
+"""The namespace lab: isolation, topology, and real nodes running in it."""

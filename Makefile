@@ -36,7 +36,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check seesaw tests bench scripts
 
 run: venv system-deps
-	$(PY) -m seesaw.demo
+	$(PY) -m seesaw.lab.demo
 
 protos: venv
 	$(PY) scripts/gen_protos.py

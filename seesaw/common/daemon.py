@@ -40,11 +40,21 @@ def parser(component: str, description: str = "") -> argparse.ArgumentParser:
     # Seesaw v2's watchdog.cfg passes Go-style flags such as -log_dir=...;
     # accept and ignore them so an existing watchdog.cfg keeps working.
     p.add_argument("-log_dir", "--log_dir", dest="go_log_dir", default=None, help=argparse.SUPPRESS)
-    p.add_argument("-logtostderr", "--logtostderr", dest="go_logtostderr", nargs="?", const="true", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "-logtostderr",
+        "--logtostderr",
+        dest="go_logtostderr",
+        nargs="?",
+        const="true",
+        default=None,
+        help=argparse.SUPPRESS,
+    )
     return p
 
 
-def run(component: str, serve: Serve, argv: list[str] | None = None, arg_parser: argparse.ArgumentParser | None = None) -> None:
+def run(
+    component: str, serve: Serve, argv: list[str] | None = None, arg_parser: argparse.ArgumentParser | None = None
+) -> None:
     """Parse flags, set up logging, run `serve` until SIGTERM/SIGINT; exit with its code."""
     args = (arg_parser or parser(component)).parse_args(argv)
     logger = seesaw_log.setup(component, args.log_level)

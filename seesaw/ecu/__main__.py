@@ -1,0 +1,3 @@
+from seesaw.ecu.main import main
+
+main()

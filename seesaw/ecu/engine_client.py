@@ -1,0 +1,53 @@
+"""A synchronous reader of the engine's live state, for scrapes and probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from seesaw.common import rpc
+from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    cluster: engine_pb2.ClusterStatus
+    ha: ha_pb2.HAStatus
+    config: engine_pb2.ConfigStatus
+    vservers: engine_pb2.VserverList
+
+
+class EngineUnavailable(Exception):
+    """The engine could not be read; the message says why."""
+
+
+class EngineReader:
+    def __init__(self, socket: Path, timeout: float = 5.0) -> None:
+        self.socket = socket
+        self.timeout = timeout
+        self._channel: grpc.Channel | None = None
+
+    def _stub(self) -> engine_pb2_grpc.EngineStub:
+        if self._channel is None:
+            self._channel = rpc.sync_channel(self.socket)
+        return engine_pb2_grpc.EngineStub(self._channel)
+
+    def snapshot(self) -> EngineSnapshot:
+        stub = self._stub()
+        empty = common_pb2.Empty()
+        try:
+            return EngineSnapshot(
+                cluster=stub.GetClusterStatus(empty, timeout=self.timeout),
+                ha=stub.GetHAStatus(empty, timeout=self.timeout),
+                config=stub.GetConfigStatus(empty, timeout=self.timeout),
+                vservers=stub.ListVservers(empty, timeout=self.timeout),
+            )
+        except grpc.RpcError as err:
+            raise EngineUnavailable(rpc.describe_rpc_error(err, "engine", self.socket)) from err
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None

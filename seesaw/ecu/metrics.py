@@ -1,0 +1,120 @@
+"""Turn an engine snapshot into Prometheus metric families. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from seesaw.pb import common_pb2, engine_pb2
+
+from .engine_client import EngineSnapshot
+
+HA_STATES = {v: k.removeprefix("HA_").lower() for k, v in common_pb2.HaState.items()}
+PROTOCOLS = {common_pb2.IPPROTO_TCP: "TCP", common_pb2.IPPROTO_UDP: "UDP", common_pb2.IPPROTO_ANY: "ANY"}
+
+
+def service_label(svc: engine_pb2.Service) -> str:
+    """`TCP 192.0.2.1:80`, `FWM 256`: how ipvsadm names a service."""
+    if svc.fwmark:
+        return f"FWM {svc.fwmark}"
+    address = f"[{svc.address}]" if ":" in svc.address else svc.address
+    return f"{PROTOCOLS.get(svc.protocol, '?')} {address}:{svc.port}"
+
+
+def families(snap: EngineSnapshot | None, error: str = "") -> Iterator[Metric]:
+    up = GaugeMetricFamily("seesaw_engine_up", "1 if the engine answered the last scrape", labels=[])
+    up.add_metric([], 1.0 if snap is not None else 0.0)
+    yield up
+    if snap is None:
+        return
+
+    info = GaugeMetricFamily("seesaw_cluster_info", "The cluster this node belongs to", labels=["site"])
+    info.add_metric([snap.cluster.site], 1.0)
+    yield info
+
+    ha_state = GaugeMetricFamily("seesaw_ha_state", "1 for this node's current HA state", labels=["state"])
+    for value, name in sorted(HA_STATES.items()):
+        ha_state.add_metric([name], 1.0 if snap.ha.state == value else 0.0)
+    yield ha_state
+    yield CounterMetricFamily("seesaw_ha_transitions", "HA state transitions", value=snap.ha.transitions)
+    yield CounterMetricFamily("seesaw_ha_adverts_sent", "VRRP adverts sent", value=snap.ha.adverts_sent)
+    yield CounterMetricFamily("seesaw_ha_adverts_received", "VRRP adverts received", value=snap.ha.adverts_received)
+    dropped = CounterMetricFamily("seesaw_ha_adverts_dropped", "VRRP adverts dropped, by reason", labels=["reason"])
+    for reason, count in sorted(snap.ha.adverts_dropped.items()):
+        dropped.add_metric([reason], count)
+    yield dropped
+    yield GaugeMetricFamily(
+        "seesaw_ha_last_takeover_seconds",
+        "Measured duration of this node's last takeover",
+        value=snap.ha.last_takeover_ms / 1000.0,
+    )
+
+    yield GaugeMetricFamily("seesaw_config_generation", "Applied config generation", value=snap.config.generation)
+    yield GaugeMetricFamily(
+        "seesaw_config_last_update_timestamp_seconds",
+        "cluster.pb metadata.last_updated",
+        value=snap.config.last_update_unix,
+    )
+    yield CounterMetricFamily("seesaw_config_reloads", "Config reloads", value=snap.config.reloads_total)
+    yield CounterMetricFamily(
+        "seesaw_config_reload_errors", "Config reloads refused", value=snap.config.reload_errors_total
+    )
+    yield GaugeMetricFamily("seesaw_config_warnings", "Config warnings", value=len(snap.config.warnings))
+
+    yield from _vserver_families(snap.vservers)
+
+
+def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
+    vs_enabled = GaugeMetricFamily("seesaw_vserver_enabled", "1 if the vserver is enabled", labels=["vserver"])
+    svc_labels = ["vserver", "service"]
+    svc_healthy = GaugeMetricFamily("seesaw_service_healthy", "1 if the service is healthy", labels=svc_labels)
+    svc_active = GaugeMetricFamily("seesaw_service_active", "1 if the service is programmed", labels=svc_labels)
+    svc_watermark = GaugeMetricFamily(
+        "seesaw_service_healthy_ratio", "Healthy share of the service's backends", labels=svc_labels
+    )
+    dst_labels = ["vserver", "service", "destination", "backend"]
+    dst_healthy = GaugeMetricFamily("seesaw_destination_healthy", "1 if the destination is healthy", labels=dst_labels)
+    dst_active = GaugeMetricFamily("seesaw_destination_active", "1 if the destination is programmed", labels=dst_labels)
+    dst_weight = GaugeMetricFamily("seesaw_destination_weight", "Configured weight", labels=dst_labels)
+    counters = {
+        "connections": CounterMetricFamily("seesaw_destination_connections", "Connections", labels=dst_labels),
+        "packets_in": CounterMetricFamily("seesaw_destination_packets_in", "Packets in", labels=dst_labels),
+        "packets_out": CounterMetricFamily("seesaw_destination_packets_out", "Packets out", labels=dst_labels),
+        "bytes_in": CounterMetricFamily("seesaw_destination_bytes_in", "Bytes in", labels=dst_labels),
+        "bytes_out": CounterMetricFamily("seesaw_destination_bytes_out", "Bytes out", labels=dst_labels),
+    }
+    check_up = GaugeMetricFamily(
+        "seesaw_check_healthy", "1 if the check's last result was healthy", labels=[*dst_labels, "check"]
+    )
+    check_latency = GaugeMetricFamily(
+        "seesaw_check_latency_seconds", "Latency of the check's last probe", labels=[*dst_labels, "check"]
+    )
+    for vs in vservers.vservers:
+        vs_enabled.add_metric([vs.name], 1.0 if vs.enabled else 0.0)
+        for svc in vs.services:
+            sl = [vs.name, service_label(svc)]
+            svc_healthy.add_metric(sl, 1.0 if svc.healthy else 0.0)
+            svc_active.add_metric(sl, 1.0 if svc.active else 0.0)
+            svc_watermark.add_metric(sl, svc.current_watermark)
+            for dst in svc.destinations:
+                dl = [*sl, dst.name, dst.backend]
+                dst_healthy.add_metric(dl, 1.0 if dst.healthy else 0.0)
+                dst_active.add_metric(dl, 1.0 if dst.active else 0.0)
+                dst_weight.add_metric(dl, dst.weight)
+                for field, family in counters.items():
+                    family.add_metric(dl, getattr(dst.stats, field))
+                for check in dst.checks:
+                    cl = [*dl, check.name]
+                    check_up.add_metric(cl, 1.0 if check.state == common_pb2.HEALTH_HEALTHY else 0.0)
+                    check_latency.add_metric(cl, check.latency_us / 1e6)
+    yield vs_enabled
+    yield svc_healthy
+    yield svc_active
+    yield svc_watermark
+    yield dst_healthy
+    yield dst_active
+    yield dst_weight
+    yield from counters.values()
+    yield check_up
+    yield check_latency

@@ -1,0 +1,97 @@
+"""The monitoring HTTP endpoint: `/metrics` (Prometheus) and `/healthz`.
+
+Every scrape reads the engine's live state: what `/metrics` shows is never
+older than the scrape itself (Seesaw's CLI and stats were up to 15 s stale).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from . import metrics
+from .engine_client import EngineReader, EngineUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class EngineCollector:
+    """A prometheus_client collector that reads the engine on each collect()."""
+
+    def __init__(self, reader: EngineReader) -> None:
+        self.reader = reader
+        self.last_error = ""
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            snap = self.reader.snapshot()
+            self.last_error = ""
+        except EngineUnavailable as err:
+            self.last_error = str(err)
+            snap = None
+        yield from metrics.families(snap)
+
+
+def health(reader: EngineReader) -> tuple[HTTPStatus, str]:
+    """`/healthz`: 200 when the engine answers and has a config, else 503 and why."""
+    try:
+        snap = reader.snapshot()
+    except EngineUnavailable as err:
+        return HTTPStatus.SERVICE_UNAVAILABLE, f"engine unavailable: {err}\n"
+    if snap.config.generation == 0:
+        reason = snap.config.last_error or "no cluster config loaded"
+        return HTTPStatus.SERVICE_UNAVAILABLE, f"engine has no config: {reason}\n"
+    return HTTPStatus.OK, "ok\n"
+
+
+class MonitorServer:
+    def __init__(self, address: str, port: int, reader: EngineReader) -> None:
+        self.reader = reader
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(EngineCollector(reader))  # type: ignore[arg-type]
+        monitor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    body = generate_latest(monitor.registry)
+                    self._reply(HTTPStatus.OK, body, CONTENT_TYPE_LATEST)
+                elif path == "/healthz":
+                    status, text = health(monitor.reader)
+                    self._reply(status, text.encode(), "text/plain; charset=utf-8")
+                else:
+                    self._reply(HTTPStatus.NOT_FOUND, b"not found: try /metrics or /healthz\n", "text/plain")
+
+            def _reply(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                log.debug("%s " + format, self.client_address[0], *args)
+
+        self.httpd = ThreadingHTTPServer((address, port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="monitor", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("monitoring on http://%s:%d/metrics", self.httpd.server_address[0], self.port)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

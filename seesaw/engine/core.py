@@ -1,0 +1,587 @@
+"""The engine: config, check results, HA reports and overrides in; the
+desired dataplane (as NCC partitions) and the operator's views out.
+
+`Engine` ties the pure parts together and is itself pure: every method is an
+event, nothing sleeps or talks to a socket, time comes from the injected
+clock. The daemon (`seesaw.engine.main`) feeds it and carries
+`pending_apply()` to NCC.
+
+Rules kept here:
+
+* A refused config changes nothing that runs; the refusal and its reasons
+  are in `config_info`. A config equal to the running one changes nothing.
+* The first config is taken whole; later ones go through the churn limit
+  (`ratelimit`), and `config_step()` takes the next step.
+* A node missing from the cluster config, or with vservers disabled, runs no
+  vservers (and says why in the warnings).
+* NCC gets only what changed since its last successful apply: one partition
+  per vserver (`vserver:<name>`), one for the healthcheck marks, and the LB
+  interface. After (re)connecting it gets everything with `replace_all`.
+  Nothing goes to NCC before the first config is loaded, so an engine that
+  restarts with a broken config leaves the dataplane as it was.
+* An NCC failure is remembered (status, warnings) and the same changes are
+  offered again; nothing is flushed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from seesaw.common.clock import Clock
+from seesaw.config.model import Cluster, HAState, Node, VIPType
+from seesaw.config.settings import Settings
+from seesaw.engine import ratelimit
+from seesaw.engine.access import VserverAccess
+from seesaw.engine.checks import CheckKey, CheckStatus
+from seesaw.engine.ha_state import HAStateMachine, cluster_vip_ipv4, cluster_vip_ipv6, ha_config, this_node
+from seesaw.engine.healthchecks import PARTITION as MARKS_PARTITION
+from seesaw.engine.healthchecks import HealthcheckManager
+from seesaw.engine.marks import FWM_BASE, FWM_SIZE, MarkAllocator
+from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES, Overrides, destination_vserver
+from seesaw.engine.validation import config_problems
+from seesaw.engine.vserver import VserverMachine, partition_name
+from seesaw.pb import engine_pb2, ha_pb2, healthcheck_pb2, ncc_pb2
+
+log = logging.getLogger(__name__)
+
+VSERVER = engine_pb2.OverrideRequest.VSERVER
+BACKEND = engine_pb2.OverrideRequest.BACKEND
+DESTINATION = engine_pb2.OverrideRequest.DESTINATION
+
+
+class ConfigRefused(Exception):
+    """A config the engine will not run; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class OverrideError(Exception):
+    """An override naming something that does not exist; the text says what."""
+
+
+@dataclass
+class ConfigInfo:
+    source: str = "disk"
+    path: str = ""
+    generation: int = 0
+    loaded_unix_ms: int = 0
+    last_error: str = ""
+    last_error_unix_ms: int = 0
+    reloads_total: int = 0
+    reload_errors_total: int = 0
+    file_warnings: tuple[str, ...] = ()  # what the loader found questionable in the files
+
+
+@dataclass
+class NCCInfo:
+    connected: bool = False
+    dataplane: str = ""
+    error: str = ""
+    error_since_unix_ms: int = 0
+    object_errors: tuple[str, ...] = ()
+    applies_total: int = 0
+    apply_errors_total: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings | None,
+        clock: Clock,
+        *,
+        id_base: int = 1,
+        ha_timeout: float = 30.0,
+    ) -> None:
+        self.clock = clock
+        self.settings = settings or Settings(cluster_name="")
+        self.settings_loaded = settings is not None
+        self.target: Cluster | None = None  # the latest accepted config
+        self.cluster: Cluster | None = None  # what runs: the target, churn-limited
+        self.machines: dict[str, VserverMachine] = {}
+        self.fwm_alloc = MarkAllocator(FWM_BASE, FWM_SIZE)
+        self.hc = HealthcheckManager(id_base)
+        self.ha = HAStateMachine(clock, ha_timeout)
+        self.overrides = Overrides()
+        self.access = VserverAccess()
+        self.config_info = ConfigInfo()
+        self.ncc = NCCInfo()
+        self.overrides_version = 0
+        self.healthcheck_sessions = 0  # kept by the healthcheck link
+        self._node_warning = ""
+        self._dirty: set[str] = set()  # partition names that may have changed
+        self._resync = True
+        self._applied: dict[str, ncc_pb2.Partition] = {}
+        self._applied_lb: ncc_pb2.LBInterface | None = None
+
+    # ------------------------------------------------------------------ config
+
+    def load_config(self, cluster: Cluster, path: str = "", settings: Settings | None = None) -> str:
+        """Take a new cluster config (and seesaw.cfg values, if given), or raise
+        ConfigRefused and change nothing."""
+        now_ms = int(self.clock.wall() * 1000)
+        self.config_info.reloads_total += 1
+        new_settings = settings if settings is not None else self.settings
+        problems = config_problems(cluster, new_settings) + self._deletion_problems(cluster, new_settings)
+        if problems:
+            self.record_config_error("\n".join(problems), path)
+            raise ConfigRefused(problems)
+        info = self.config_info
+        info.path = path or info.path
+        info.last_error = ""
+        info.last_error_unix_ms = 0
+        settings_changed = new_settings != self.settings or not self.settings_loaded
+        if settings is not None:
+            self.settings = settings
+            self.settings_loaded = True
+        if self.target is not None and cluster == self.target:
+            if settings_changed:
+                self._apply_target(limit=0)
+                return "seesaw.cfg changes applied; no cluster config changes found"
+            return "No config changes found"
+        first = self.target is None
+        metadata_only = (
+            self.target is not None
+            and not settings_changed
+            and dataclasses.replace(cluster, metadata=self.target.metadata) == self.target
+        )
+        self.target = cluster
+        info.generation += 1
+        info.loaded_unix_ms = now_ms
+        if metadata_only and self.cluster is not None:
+            self.cluster = dataclasses.replace(self.cluster, metadata=cluster.metadata)
+            return "Only metadata changed"
+        before = set(self.machines)
+        self._apply_target(limit=0 if first else self.settings.max_vserver_changes)
+        created = len(set(self.machines) - before)
+        deleted = len(before - set(self.machines))
+        adds, dels = self.config_pending()
+        message = f"Config loaded: {len(self.machines)} vservers ({created} created, {deleted} deleted)"
+        if adds or dels:
+            message += (
+                f"; {adds} creations and {dels} deletions deferred by the churn limit of "
+                f"{self.settings.max_vserver_changes} per step"
+            )
+        return message
+
+    def _deletion_problems(self, cluster: Cluster, settings: Settings) -> list[str]:
+        """Refuse a config that deletes more than `max_delete_share` of the vservers
+        (more than one): a truncated or wrong file must not empty a load balancer."""
+        if self.target is None or not self.target.vservers:
+            return []
+        running = len(self.target.vservers)
+        deleted = sum(1 for name in self.target.vservers if name not in cluster.vservers)
+        if deleted <= 1 or deleted <= settings.max_delete_share * running:
+            return []
+        return [
+            f"this config deletes {deleted} of the {running} running vservers, more than max_delete_share = "
+            f"{settings.max_delete_share:g} ([engine] in seesaw.cfg) allows; check the file, or raise "
+            "max_delete_share (1 allows any) and reload"
+        ]
+
+    def record_config_error(self, message: str, path: str = "") -> None:
+        """A config that could not be read or was refused."""
+        info = self.config_info
+        info.last_error = message
+        info.last_error_unix_ms = int(self.clock.wall() * 1000)
+        info.reload_errors_total += 1
+        if path:
+            info.path = path
+
+    def config_pending(self) -> tuple[int, int]:
+        """(creations, deletions) the churn limit still holds back."""
+        if self.target is None or self.cluster is None:
+            return 0, 0
+        return ratelimit.pending_changes(self.target.vservers, self.cluster.vservers)
+
+    def config_step(self) -> bool:
+        """Take the next churn-limited step towards the target config, if any."""
+        if self.target is None or self.cluster is None or self.cluster.vservers == self.target.vservers:
+            return False
+        self._apply_target(limit=self.settings.max_vserver_changes)
+        return True
+
+    def _apply_target(self, limit: int) -> None:
+        target = self.target
+        if target is None:
+            return
+        old = self.cluster.vservers if self.cluster is not None else None
+        if limit > 0 and old is not None:
+            vservers = ratelimit.rate_limit(target.vservers, old, limit)
+        else:
+            vservers = dict(target.vservers)
+        self.cluster = dataclasses.replace(target, vservers=vservers)
+        self.access = VserverAccess.from_cluster(target)
+        node = self.this_node()
+        self.ha.set_enabled(node is not None and node.state != HAState.DISABLED)
+        self._dirty.add(MARKS_PARTITION)
+        if node is None or not node.vservers_enabled:
+            self._node_warning = self._describe_node_problem(node)
+            log.warning("%s", self._node_warning)
+            self._shutdown_vservers()
+            return
+        self._node_warning = ""
+        for name in [n for n in self.machines if n not in vservers]:
+            log.info("stopping unconfigured vserver %s", name)
+            self._remove_machine(name)
+        for name, cfg in vservers.items():
+            machine = self.machines.get(name)
+            if machine is None:
+                machine = self.machines[name] = VserverMachine(name, self.fwm_alloc)
+                self._apply_overrides(machine)
+            if machine.config != cfg:
+                machine.handle_config(cfg)
+                self._refresh(machine)
+        self.hc.rebuild()
+
+    def _describe_node_problem(self, node: Node | None) -> str:
+        if node is None:
+            ip = self.settings.node_ipv4 or self.settings.node_ipv6
+            return (
+                f"this node ({ip or 'node_ipv4 not set'}) is not a node of cluster.pb: running no vservers; "
+                "add it as a `node` in cluster.pb or fix node_ipv4 in seesaw.cfg"
+            )
+        return f"vservers are disabled for this node ({node.hostname}) in cluster.pb: running no vservers"
+
+    def _shutdown_vservers(self) -> None:
+        for name in list(self.machines):
+            self._remove_machine(name)
+        self.hc.rebuild()
+
+    def _remove_machine(self, name: str) -> None:
+        machine = self.machines.pop(name)
+        machine.shutdown()
+        self.hc.set_vserver_checks(name, None)
+        self._dirty.add(partition_name(name))
+
+    def _refresh(self, machine: VserverMachine) -> None:
+        """After a machine changed: its checks to the manager, its partition to NCC."""
+        self.hc.set_vserver_checks(machine.name, machine.active_checks())
+        self._dirty.add(partition_name(machine.name))
+
+    def this_node(self) -> Node | None:
+        return this_node(self.target, self.settings)
+
+    # ------------------------------------------------------------ healthchecks
+
+    def check_configs(self) -> dict[int, healthcheck_pb2.CheckConfig]:
+        return self.hc.configs()
+
+    def handle_results(self, batch: healthcheck_pb2.ResultBatch) -> int:
+        """Results from the healthcheck daemon; returns how many were for known checks."""
+        accepted = 0
+        configs = self.hc.configs()
+        for result in batch.results:
+            routes = self.hc.routes(result.id)
+            if not routes:
+                continue
+            accepted += 1
+            status = CheckStatus(result.state, result.message, result.latency_us, result.checked_unix_ms)
+            description = configs[result.id].description if result.id in configs else ""
+            for vserver, key in routes:
+                machine = self.machines.get(vserver)
+                if machine is not None and machine.handle_check(key, status, description):
+                    self._dirty.add(partition_name(vserver))
+        return accepted
+
+    def check_id(self, vserver: str, key: CheckKey) -> int:
+        return self.hc.id_for(vserver, key)
+
+    # --------------------------------------------------------------- overrides
+
+    def set_override(self, target: int, name: str, state: int) -> str:
+        """Apply an operator override; OverrideError if it names nothing known."""
+        if target not in TARGET_NAMES or state not in STATE_NAMES:
+            raise OverrideError(f"unknown override target {target} or state {state}")
+        kind = TARGET_NAMES[target]
+        if state != self.overrides.get(target, name) and not self._override_target_exists(target, name):
+            raise OverrideError(f"{kind} {name!r} not found; see `show {kind}s` for the names")
+        if not self.overrides.set(target, name, state):
+            return f"{kind} {name}: override already {STATE_NAMES[state]}"
+        self.overrides_version += 1
+        if target == BACKEND:
+            affected = list(self.machines.values())
+        else:
+            vserver = name if target == VSERVER else destination_vserver(name)
+            affected = [self.machines[vserver]] if vserver in self.machines else []
+        for machine in affected:
+            self._apply_override(machine, target, name, state)
+            self._refresh(machine)
+        self.hc.rebuild()
+        log.info("override: %s %s set to %s", kind, name, STATE_NAMES[state])
+        return f"{kind} {name}: override set to {STATE_NAMES[state]}"
+
+    def restore_overrides(self, overrides: Overrides) -> None:
+        """Overrides kept from a previous run (applied to vservers as they appear)."""
+        self.overrides = overrides
+        for machine in self.machines.values():
+            self._apply_overrides(machine)
+            self._refresh(machine)
+        self.hc.rebuild()
+
+    def _override_target_exists(self, target: int, name: str) -> bool:
+        if target == VSERVER:
+            return name in self.machines or (self.target is not None and name in self.target.vservers)
+        if target == BACKEND:
+            return any(d.backend.hostname == name for m in self.machines.values() for d in m.destinations())
+        machine = self.machines.get(destination_vserver(name))
+        return machine is not None and any(d.name == name for d in machine.destinations())
+
+    def _apply_overrides(self, machine: VserverMachine) -> None:
+        for target, name, state in self.overrides.items():
+            self._apply_override(machine, target, name, state)
+
+    @staticmethod
+    def _apply_override(machine: VserverMachine, target: int, name: str, state: int) -> None:
+        if target == VSERVER and name == machine.name:
+            machine.handle_override(state)
+        elif target == BACKEND:
+            machine.set_backend_override(name, state)
+        elif target == DESTINATION and destination_vserver(name) == machine.name:
+            machine.set_destination_override(name, state)
+
+    # ---------------------------------------------------------------------- HA
+
+    def ha_session_opened(self) -> int:
+        return self.ha.session_opened()
+
+    def ha_session_closed(self, token: int) -> None:
+        self.ha.session_closed(token)
+
+    def ha_report(self, status: ha_pb2.HAStatus) -> None:
+        self.ha.handle_report(status)
+
+    def ha_tick(self) -> None:
+        self.ha.tick()
+
+    def ha_config(self) -> ha_pb2.HAConfig:
+        return ha_config(self.target, self.settings)
+
+    def peer_name(self) -> str:
+        """The other node(s), for messages that send the operator there."""
+        me = self.this_node()
+        if self.target is not None:
+            others = [n.hostname for n in self.target.nodes.values() if me is None or n.hostname != me.hostname]
+            if others:
+                return " or ".join(sorted(others))
+        peer = self.settings.peer_ipv4 or self.settings.peer_ipv6
+        return str(peer) if peer else ""
+
+    def request_failover(self) -> None:
+        """Raise FailoverError unless this node is the leader and none is pending."""
+        self.ha.request_failover(self.peer_name())
+
+    def take_failover(self) -> bool:
+        return self.ha.take_failover()
+
+    # --------------------------------------------------------------------- NCC
+
+    def lb_interface(self) -> ncc_pb2.LBInterface:
+        s = self.settings
+        node = self.this_node()
+        lb = ncc_pb2.LBInterface(
+            name=s.lb_interface,
+            node_interface=s.node_interface,
+            dummy_interface=s.dummy_interface,
+            node_ipv4=_node_cidr(node, 4, s),
+            node_ipv6=_node_cidr(node, 6, s),
+            cluster_vip_ipv4=str(cluster_vip_ipv4(self.target, s) or ""),
+            cluster_vip_ipv6=str(cluster_vip_ipv6(self.target, s) or ""),
+            vrid=s.vrid,
+            use_vmac=s.use_vmac,
+            routing_table=s.routing_table,
+            up=self.ha.lb_up,
+        )
+        if self.target is not None and node is not None and node.vservers_enabled:
+            for vlan_id in sorted(self.target.vlans):
+                host = self.target.vlans[vlan_id].host
+                lb.vlans.append(
+                    ncc_pb2.VLAN(
+                        id=vlan_id,
+                        ipv4=str(host.ipv4) if host.ipv4 else "",
+                        ipv6=str(host.ipv6) if host.ipv6 else "",
+                    )
+                )
+        return lb
+
+    def arp_map(self) -> dict[str, list[str]]:
+        """Interface -> IPv4 addresses to announce by gratuitous ARP while leader.
+
+        The cluster VIP on the LB interface; without a VMAC also every unicast
+        IPv4 VIP, on the VLAN interface whose subnet holds it (else the LB
+        interface), as Seesaw's updateARPMap.
+        """
+        if not self.ha.lb_up:
+            return {}
+        lb = self.settings.lb_interface
+        out: dict[str, list[str]] = {}
+        vip = cluster_vip_ipv4(self.target, self.settings)
+        if vip is not None:
+            out[lb] = [str(vip)]
+        if self.settings.use_vmac or self.cluster is None:
+            return out
+        for vs in self.cluster.vservers.values():
+            for v in vs.vips.values():
+                if v.ip.version != 4 or v.type != VIPType.UNICAST:
+                    continue
+                iface = lb
+                for vlan_id, vlan in sorted(self.cluster.vlans.items()):
+                    if vlan.host.ipv4 is not None and v.ip in vlan.host.ipv4.network:
+                        iface = f"{lb}.{vlan_id}"
+                        break
+                out.setdefault(iface, []).append(str(v.ip))
+        return out
+
+    def pending_apply(self) -> ncc_pb2.ApplyRequest | None:
+        """What NCC must be told now, or None if it is up to date.
+
+        The caller sends it and reports back with `apply_done` or
+        `apply_failed`; until then the same changes are not offered twice.
+        """
+        if self.target is None:
+            return None
+        lb = self.lb_interface()
+        if self._resync:
+            req = ncc_pb2.ApplyRequest(lb=lb, has_lb=True, replace_all=True)
+            for name in sorted(self.machines):
+                part = self.machines[name].partition()
+                if _has_content(part):
+                    req.partitions.append(part)
+            marks = self.hc.partition()
+            if _has_content(marks):
+                req.partitions.append(marks)
+            self._dirty.clear()
+            return req
+        req = ncc_pb2.ApplyRequest()
+        for pname in sorted(self._dirty):
+            part = self._render(pname)
+            if self._applied.get(pname, ncc_pb2.Partition(name=pname)) != part:
+                req.partitions.append(part)
+        self._dirty.clear()
+        if lb != self._applied_lb:
+            req.lb.CopyFrom(lb)
+            req.has_lb = True
+        if not req.partitions and not req.has_lb:
+            return None
+        return req
+
+    def _render(self, pname: str) -> ncc_pb2.Partition:
+        if pname == MARKS_PARTITION:
+            return self.hc.partition()
+        machine = self.machines.get(pname.removeprefix("vserver:"))
+        if machine is None or partition_name(machine.name) != pname:
+            return ncc_pb2.Partition(name=pname)
+        return machine.partition()
+
+    def apply_done(self, req: ncc_pb2.ApplyRequest, resp: ncc_pb2.ApplyResponse) -> None:
+        """NCC took `req`; object errors in `resp` are kept and those partitions offered again."""
+        if req.replace_all:
+            self._applied = {}
+            self._resync = False
+        for part in req.partitions:
+            if _has_content(part):
+                self._applied[part.name] = part
+            else:
+                self._applied.pop(part.name, None)
+        if req.has_lb:
+            self._applied_lb = ncc_pb2.LBInterface()
+            self._applied_lb.CopyFrom(req.lb)
+        self.ncc.applies_total += 1
+        self.ncc.error = ""
+        self.ncc.error_since_unix_ms = 0
+        errors = []
+        for err in resp.errors:
+            errors.append(f"{err.partition or '-'}: {err.kind} {err.key}: {err.message}")
+            if err.partition:
+                self._applied.pop(err.partition, None)
+                self._dirty.add(err.partition)
+            elif err.kind == "lb":
+                self._applied_lb = None
+        self.ncc.object_errors = tuple(errors)
+
+    def apply_failed(self, req: ncc_pb2.ApplyRequest, error: str) -> None:
+        """NCC did not take `req`: offer the same changes again later."""
+        for part in req.partitions:
+            self._dirty.add(part.name)
+        if req.has_lb:
+            self._applied_lb = None
+        if req.replace_all:
+            self._resync = True
+        self.ncc.apply_errors_total += 1
+        if not self.ncc.error:
+            self.ncc.error_since_unix_ms = int(self.clock.wall() * 1000)
+        self.ncc.error = error
+
+    def ncc_connected(self, dataplane: str = "") -> None:
+        """A (new) connection to NCC: it gets the whole state next."""
+        self.ncc.connected = True
+        if dataplane:
+            self.ncc.dataplane = dataplane
+        self._resync = True
+
+    def applied_partitions(self) -> set[str]:
+        return set(self._applied)
+
+    def ncc_disconnected(self, error: str) -> None:
+        self.ncc.connected = False
+        if not self.ncc.error:
+            self.ncc.error_since_unix_ms = int(self.clock.wall() * 1000)
+        self.ncc.error = error
+        self._resync = True
+
+    # ------------------------------------------------------------------- views
+
+    def warnings(self) -> list[str]:
+        """Everything an operator should know is wrong, one line each."""
+        out: list[str] = []
+        if self.target is not None:
+            out.extend(self.target.warnings)
+            for name in sorted(self.target.vservers):
+                out.extend(f"{name}: {w}" for w in self.target.vservers[name].warnings)
+        if self.config_info.last_error:
+            problems = self.config_info.last_error.splitlines()
+            running = "the running config stays in force" if self.target is not None else "no config is running"
+            out.append(
+                f"config: the last config was refused ({running}): {problems[0]}"
+                + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+            )
+        out.extend(self.config_info.file_warnings)
+        if self._node_warning:
+            out.append(self._node_warning)
+        if self.settings.unknown_keys:
+            out.append(f"seesaw.cfg: unknown keys ignored: {', '.join(self.settings.unknown_keys)}")
+        adds, dels = self.config_pending()
+        if adds or dels:
+            out.append(
+                f"config: {adds} vserver creations and {dels} deletions are waiting for the churn limit "
+                f"({self.settings.max_vserver_changes} per step, [engine] max_vserver_changes in seesaw.cfg)"
+            )
+        if self.ncc.error:
+            out.append(f"NCC: {self.ncc.error} (retrying)")
+        if self.target is not None and self.ha.state != HAState.DISABLED and self.ha.sessions == 0:
+            out.append("HA: seesaw-ha is not connected, so this node cannot become master (is it running?)")
+        if self.hc.configs() and self.healthcheck_sessions == 0:
+            out.append(
+                "healthcheck: seesaw-healthcheck is not connected, so backend health is not being checked "
+                "(is it running?)"
+            )
+        out.extend(f"NCC: {e}" for e in self.ncc.object_errors)
+        return out
+
+
+def _has_content(part: ncc_pb2.Partition) -> bool:
+    return bool(part.services or part.vips or part.filters)
+
+
+def _node_cidr(node: Node | None, version: int, settings: Settings) -> str:
+    if node is not None:
+        addr = node.host.ipv4 if version == 4 else node.host.ipv6
+        if addr is not None:
+            return str(addr)
+    ip = settings.node_ipv4 if version == 4 else settings.node_ipv6
+    if ip is None:
+        return ""
+    return f"{ip}/{ip.max_prefixlen}"

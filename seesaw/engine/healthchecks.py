@@ -1,0 +1,194 @@
+"""The engine side of healthchecking: vservers' checks in, checker configs
+and routed results out.
+
+Rules this file keeps (Seesaw v2's `engine/healthcheck.go`):
+
+* Checks that probe the same thing the same way share one checker: the
+  dedup key is the `CheckKey` without its name (and, for PLAIN checks,
+  without VIP and service) plus the whole healthcheck definition.
+* A checker keeps its ID for as long as some vserver still needs it; new
+  IDs count up from `id_base`.
+* DSR and TUN checks go to the VIP with a socket mark; each (backend, mode)
+  gets a mark from 65536..81535 and an IPVS fwmark service forwarding that
+  mark to the backend, so the probe reaches the backend exactly like client
+  traffic. Those services form the `healthcheck-marks` partition; a mark is
+  given back once no check uses it.
+* A result for a checker is fanned out to every vserver check sharing it.
+
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from seesaw.config.model import Healthcheck, HealthcheckMode, HealthcheckType, IPAddress
+from seesaw.engine.checks import CheckKey
+from seesaw.engine.marks import CHECK_MARK_BASE, CHECK_MARK_SIZE, MarkAllocator
+from seesaw.engine.vserver import FAMILY, Check
+from seesaw.pb import common_pb2, healthcheck_pb2, ncc_pb2
+
+PARTITION = "healthcheck-marks"
+
+Route = tuple[str, CheckKey]  # (vserver name, check key)
+CheckerKey = tuple[CheckKey, Healthcheck]
+
+_HTTP_TYPES = (HealthcheckType.HTTP, HealthcheckType.HTTPS)
+_MARK_FORWARDING = {HealthcheckMode.DSR: common_pb2.FWD_ROUTE, HealthcheckMode.TUN: common_pb2.FWD_TUNNEL}
+
+
+def check_config(check_id: int, key: CheckKey, hc: Healthcheck, mark: int) -> healthcheck_pb2.CheckConfig:
+    """The checker config for one deduplicated check, defaults filled in as
+    Seesaw's checkers fill them (HTTP: GET / expecting 200; RADIUS: accept)."""
+    plain = key.mode == HealthcheckMode.PLAIN or key.vserver_ip is None
+    target = key.backend_ip if plain else key.vserver_ip
+    send, receive, code, method = hc.send, hc.receive, hc.code, hc.method
+    if hc.type in _HTTP_TYPES:
+        send = send or "/"
+        code = code or 200
+        method = method or "GET"
+    elif hc.type == HealthcheckType.DNS:
+        method = method.upper()
+    elif hc.type == HealthcheckType.RADIUS:
+        receive = receive or "accept"
+    port = 0 if hc.type == HealthcheckType.ICMP_PING else hc.port
+    via = "" if plain else f" via {target} mark {mark}"
+    return healthcheck_pb2.CheckConfig(
+        id=check_id,
+        name=hc.name,
+        type=int(hc.type),
+        mode=int(hc.mode) - 1,
+        target=str(target),
+        port=port,
+        mark=mark,
+        interval_ms=round(hc.interval * 1000),
+        timeout_ms=round(hc.timeout * 1000),
+        retries=max(hc.retries, 0),
+        send=send,
+        receive=receive,
+        code=code,
+        method=method,
+        proxy=hc.proxy,
+        tls_verify=hc.tls_verify,
+        host_header=hc.host_header,
+        backend=str(key.backend_ip),
+        description=f"{hc.type.name} {hc.mode.name} {_host_port(key.backend_ip, port)}{via}",
+    )
+
+
+def checkset_delta(
+    old: dict[int, healthcheck_pb2.CheckConfig], new: dict[int, healthcheck_pb2.CheckConfig]
+) -> healthcheck_pb2.CheckSet:
+    """What a healthcheck daemon holding `old` needs to hold `new`."""
+    delta = healthcheck_pb2.CheckSet(full=False)
+    for check_id, cfg in new.items():
+        if old.get(check_id) != cfg:
+            delta.upsert.append(cfg)
+    delta.remove.extend(sorted(i for i in old if i not in new))
+    return delta
+
+
+def _host_port(ip: IPAddress, port: int) -> str:
+    return f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
+
+
+class HealthcheckManager:
+    def __init__(self, id_base: int = 1) -> None:
+        self._next = id_base
+        self._vserver_checks: dict[str, dict[CheckKey, Check]] = {}
+        self._ids: dict[CheckerKey, int] = {}
+        self._configs: dict[int, healthcheck_pb2.CheckConfig] = {}
+        self._routes: dict[int, list[Route]] = {}
+        self._by_route: dict[Route, int] = {}
+        self._marks: dict[tuple[IPAddress, HealthcheckMode], int] = {}
+        self._mark_alloc = MarkAllocator(CHECK_MARK_BASE, CHECK_MARK_SIZE)
+        self.version = 0  # bumps whenever the checker configs change
+        self.marks_version = 0  # bumps whenever the mark services change
+
+    # ------------------------------------------------------------------ input
+
+    def set_vserver_checks(self, vserver: str, checks: dict[CheckKey, Check] | None) -> None:
+        """Record a vserver's current checks (None or empty: it has none)."""
+        if checks:
+            self._vserver_checks[vserver] = dict(checks)
+        else:
+            self._vserver_checks.pop(vserver, None)
+
+    def update(self, vserver: str, checks: dict[CheckKey, Check] | None) -> bool:
+        """`set_vserver_checks` then `rebuild`."""
+        self.set_vserver_checks(vserver, checks)
+        return self.rebuild()
+
+    def rebuild(self) -> bool:
+        """Recompute checker configs from every vserver's checks; True if they changed."""
+        marks_before = dict(self._marks)
+        ids: dict[CheckerKey, int] = {}
+        configs: dict[int, healthcheck_pb2.CheckConfig] = {}
+        routes: dict[int, list[Route]] = {}
+        marks_used: set[tuple[IPAddress, HealthcheckMode]] = set()
+        for vserver, checks in self._vserver_checks.items():
+            for key, check in checks.items():
+                dedup = key.dedup()
+                checker_key = (dedup, check.healthcheck)
+                check_id = ids.get(checker_key)
+                if check_id is None:
+                    check_id = self._ids.get(checker_key)
+                    if check_id is None:
+                        check_id = self._next
+                        self._next += 1
+                    ids[checker_key] = check_id
+                    mark = 0
+                    if key.mode in _MARK_FORWARDING:
+                        mark_key = (key.backend_ip, key.mode)
+                        mark = self._mark(mark_key)
+                        marks_used.add(mark_key)
+                    configs[check_id] = check_config(check_id, dedup, check.healthcheck, mark)
+                routes.setdefault(check_id, []).append((vserver, key))
+        for mark_key in [k for k in self._marks if k not in marks_used]:
+            self._mark_alloc.put(self._marks.pop(mark_key))
+        changed = configs != self._configs
+        self._ids, self._configs, self._routes = ids, configs, routes
+        self._by_route = {route: check_id for check_id, rs in routes.items() for route in rs}
+        if changed:
+            self.version += 1
+        if self._marks != marks_before:
+            self.marks_version += 1
+        return changed
+
+    def _mark(self, mark_key: tuple[IPAddress, HealthcheckMode]) -> int:
+        mark = self._marks.get(mark_key)
+        if mark is None:
+            mark = self._marks[mark_key] = self._mark_alloc.get()
+        return mark
+
+    # ------------------------------------------------------------------ views
+
+    def configs(self) -> dict[int, healthcheck_pb2.CheckConfig]:
+        return self._configs
+
+    def ids(self) -> dict[CheckerKey, int]:
+        return self._ids
+
+    def routes(self, check_id: int) -> list[Route]:
+        """The vserver checks a result for `check_id` belongs to."""
+        return self._routes.get(check_id, [])
+
+    def id_for(self, vserver: str, key: CheckKey) -> int:
+        return self._by_route.get((vserver, key), 0)
+
+    def marks(self) -> dict[tuple[IPAddress, HealthcheckMode], int]:
+        return dict(self._marks)
+
+    def partition(self) -> ncc_pb2.Partition:
+        """The fwmark services that carry DSR/TUN probes to their backends."""
+        part = ncc_pb2.Partition(name=PARTITION)
+        for (ip, mode), mark in sorted(self._marks.items(), key=lambda item: item[1]):
+            part.services.append(
+                ncc_pb2.Service(
+                    family=FAMILY[ip.version],
+                    fwmark=mark,
+                    scheduler="rr",
+                    destinations=[
+                        ncc_pb2.Destination(address=str(ip), port=0, weight=1, forwarding=_MARK_FORWARDING[mode])
+                    ],
+                )
+            )
+        return part

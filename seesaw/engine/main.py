@@ -1,0 +1,93 @@
+"""`seesaw-engine`: the brain. Reads seesaw.cfg + cluster.pb from
+--config-dir, serves the Engine API (and HA's and healthcheck's streams) on
+<run-dir>/engine/engine.sock, and keeps NCC programmed.
+
+A missing or bad config at start does not stop the engine: it serves its API
+with no vservers and the problems in `config status`, and `config reload`
+takes the fixed files. Overrides persist in <run-dir>/engine/overrides.json.
+On SIGTERM it stops serving and leaves the dataplane as it is (NCC keeps
+it), so restarting the engine never interrupts traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+
+from seesaw.common import daemon, paths, sdnotify
+from seesaw.common.clock import SystemClock
+from seesaw.common.rpc import UnixServer
+from seesaw.config.errors import ConfigError
+from seesaw.engine import ha_link, healthcheck_link, service
+from seesaw.engine.config_source import DiskConfigSource
+from seesaw.engine.core import ConfigRefused, Engine
+from seesaw.engine.ncc_link import NCCLink
+from seesaw.engine.override_store import FILENAME as OVERRIDES_FILENAME
+from seesaw.engine.runtime import DEFAULT_STEP_INTERVAL, EngineRuntime
+from seesaw.pb import engine_pb2_grpc
+
+log = logging.getLogger("seesaw.engine")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = daemon.parser("engine", "Seesaw engine: turns config, health and HA state into the dataplane NCC programs")
+    p.add_argument(
+        "--config-step-interval",
+        type=float,
+        default=DEFAULT_STEP_INTERVAL,
+        metavar="SECONDS",
+        help="how often a config held back by the churn limit takes its next step (default: %(default)s)",
+    )
+    return p
+
+
+def build_runtime(args: argparse.Namespace) -> EngineRuntime:
+    """The engine and its runtime, with overrides restored and the config loaded (if it is good)."""
+    engine = Engine(None, SystemClock(), id_base=(os.getpid() & 0xFFFF) << 48)
+    overrides_path = paths.state_dir(args.run_dir, "engine") / OVERRIDES_FILENAME
+    runtime = EngineRuntime(
+        engine, DiskConfigSource(args.config_dir), overrides_path, step_interval=args.config_step_interval
+    )
+    runtime.restore_overrides()
+    with contextlib.suppress(ConfigError, ConfigRefused):  # logged and kept in config status
+        runtime.reload()
+    if engine.target is None:
+        log.error(
+            "no usable config: serving the API with no vservers; fix the files and run `seesaw -c 'config reload'`"
+        )
+    return runtime
+
+
+async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    runtime = build_runtime(args)
+    server = UnixServer(args.run_dir, "engine")
+    server.add(engine_pb2_grpc.add_EngineServicer_to_server, service.EngineService(runtime), service.SERVICE_NAME)
+    server.add(engine_pb2_grpc.add_EngineHAServicer_to_server, ha_link.EngineHAService(runtime), ha_link.SERVICE_NAME)
+    server.add(
+        engine_pb2_grpc.add_EngineHealthcheckServicer_to_server,
+        healthcheck_link.EngineHealthcheckService(runtime),
+        healthcheck_link.SERVICE_NAME,
+    )
+    ncc = NCCLink(runtime, paths.socket_path(args.run_dir, "ncc"))
+    await server.start()
+    tasks = [asyncio.create_task(ncc.run(stop)), asyncio.create_task(runtime.run_timers(stop))]
+    try:
+        await server.set_serving(True)
+        sdnotify.notify("READY=1")
+        await stop.wait()
+        log.info("stopping (the dataplane keeps its state)")
+    finally:
+        await server.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return 0
+
+
+def main() -> None:
+    daemon.run("engine", serve, arg_parser=parser())

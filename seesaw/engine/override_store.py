@@ -1,0 +1,56 @@
+"""Operator overrides on disk: <run-dir>/engine/overrides.json.
+
+Written atomically (temporary file, fsync, rename) after every change, read
+once at start, so an override survives an engine restart. A missing file is
+no overrides; an unreadable one is reported and left in place for the
+operator to inspect (it is replaced at the next override).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from seesaw.engine.overrides import Overrides
+
+log = logging.getLogger(__name__)
+
+FILENAME = "overrides.json"
+
+
+class OverrideStoreError(Exception):
+    """The overrides file exists but cannot be used; the text says why and what to do."""
+
+
+def load(path: Path) -> Overrides:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return Overrides()
+    except OSError as err:
+        raise OverrideStoreError(f"cannot read {path}: {err.strerror}; starting without overrides") from None
+    try:
+        return Overrides.from_json(json.loads(text))
+    except ValueError as err:
+        raise OverrideStoreError(
+            f"{path} is not a valid overrides file ({err}); starting without overrides. "
+            "Fix or remove it, then set the overrides again"
+        ) from None
+
+
+def save(path: Path, overrides: Overrides) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(overrides.to_json(), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

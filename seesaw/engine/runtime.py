@@ -1,0 +1,139 @@
+"""The engine daemon's shared heart: one `Engine`, and the asyncio plumbing
+around it.
+
+Every link (NCC, HA sessions, healthcheck streams) subscribes for a wake-up;
+whoever changes the engine calls `changed()`, which also persists the
+overrides when they changed. The reload path and the timers (HA expiry,
+churn-limited config steps) live here too. Everything runs on one event
+loop, so the engine is never touched by two coroutines at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from seesaw.config.errors import ConfigError
+from seesaw.engine import override_store
+from seesaw.engine.config_source import DiskConfigSource
+from seesaw.engine.core import ConfigRefused, Engine
+from seesaw.pb import ncc_pb2
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STEP_INTERVAL = 60.0  # Seesaw's config check interval
+
+
+class EngineRuntime:
+    def __init__(
+        self,
+        engine: Engine,
+        source: DiskConfigSource,
+        overrides_path: Path | None = None,
+        *,
+        step_interval: float = DEFAULT_STEP_INTERVAL,
+        tick_interval: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.source = source
+        self.overrides_path = overrides_path
+        self.step_interval = step_interval
+        self.tick_interval = tick_interval
+        self._events: set[asyncio.Event] = set()
+        self._saved_overrides = engine.overrides_version
+        # Reads NCC's dataplane state (counters) for the views; set by the NCC link.
+        self.read_dataplane: Callable[[], Awaitable[ncc_pb2.DataplaneState | None]] | None = None
+
+    async def dataplane_state(self) -> ncc_pb2.DataplaneState | None:
+        """NCC's view of the dataplane, or None if NCC cannot tell right now."""
+        return await self.read_dataplane() if self.read_dataplane is not None else None
+
+    # ---------------------------------------------------------------- wake-ups
+
+    def subscribe(self) -> asyncio.Event:
+        event = asyncio.Event()
+        event.set()  # a new subscriber looks at the state once
+        self._events.add(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        self._events.discard(event)
+
+    def changed(self) -> None:
+        """The engine changed: persist overrides if needed, wake every link."""
+        if self.overrides_path is not None and self.engine.overrides_version != self._saved_overrides:
+            try:
+                override_store.save(self.overrides_path, self.engine.overrides)
+                self._saved_overrides = self.engine.overrides_version
+            except OSError as err:
+                log.error(
+                    "cannot save overrides to %s: %s; they hold until the engine restarts", self.overrides_path, err
+                )
+        for event in self._events:
+            event.set()
+
+    # ------------------------------------------------------------------ config
+
+    def restore_overrides(self) -> None:
+        if self.overrides_path is None:
+            return
+        try:
+            overrides = override_store.load(self.overrides_path)
+        except override_store.OverrideStoreError as err:
+            log.error("%s", err)
+            return
+        if len(overrides):
+            log.info("restored %d overrides from %s", len(overrides), self.overrides_path)
+        self.engine.restore_overrides(overrides)
+        self._saved_overrides = self.engine.overrides_version
+
+    def reload(self) -> str:
+        """Re-read the config files; raise ConfigError/ConfigRefused (logged, kept in
+        config status) and keep the running config if they are bad."""
+        path = str(self.source.cluster_path)
+        try:
+            loaded = self.source.read()
+        except ConfigError as err:
+            self.engine.config_info.reloads_total += 1
+            self.engine.record_config_error(str(err), path)
+            log.error("config refused, the running config stays in force:\n%s", err)
+            self.changed()
+            raise
+        try:
+            message = self.engine.load_config(loaded.cluster, path, loaded.settings)
+        except ConfigRefused as err:
+            log.error("config refused, the running config stays in force:\n%s", "\n".join(err.problems))
+            self.changed()
+            raise
+        self.engine.config_info.file_warnings = loaded.warnings
+        for warning in loaded.warnings:
+            log.warning("config: %s", warning)
+        log.info("%s", message)
+        self.changed()
+        return message
+
+    # ------------------------------------------------------------------ timers
+
+    async def run_timers(self, stop: asyncio.Event) -> None:
+        """Expire a silent HA and take churn-limited config steps, until `stop`."""
+        loop = asyncio.get_running_loop()
+        next_step = loop.time() + self.step_interval
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.tick_interval)
+            state = self.engine.ha.state
+            self.engine.ha_tick()
+            changed = state != self.engine.ha.state
+            if loop.time() >= next_step:
+                next_step = loop.time() + self.step_interval
+                if self.engine.config_step():
+                    log.info(
+                        "config: took the next churn-limited step; %d creations, %d deletions still waiting",
+                        *self.engine.config_pending(),
+                    )
+                    changed = True
+            if changed:
+                self.changed()

@@ -1,0 +1,3 @@
+from seesaw.ncc.main import main
+
+main()

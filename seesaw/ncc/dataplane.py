@@ -1,0 +1,57 @@
+"""The one interface between NCC and a kernel dataplane.
+
+Three implementations: `ipvs` (pyroute2, generic netlink), `nftables`
+(libnftables, one atomic transaction per apply) and `sim` (an in-memory
+kernel model, see sim.py). NCC's planner and service know only this protocol;
+`select.py` picks the implementation.
+
+A dataplane is driven from one thread at a time (NCC serialises every call),
+and its calls may block: NCC runs them off the event loop.
+
+* `read()` says what is programmed now, NCC's or not, with counters.
+* `apply(steps)` performs the steps in order, batched however the kernel
+  likes, and returns one result per step. A step the kernel rejects fails
+  alone with a message an operator can act on; the others still happen
+  (a transactional dataplane retries a failed batch step by step to find the
+  culprit). LB interface, VLAN, VIP and filter changes are steps like any
+  other.
+* `send_gratuitous_arp(interface, address)` announces one address.
+* `close()` releases sockets and handles; it never changes kernel state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seesaw.ncc.model import IPAddress, Ref, Spec, Stats
+from seesaw.ncc.steps import Step, StepResult
+
+
+@dataclass
+class KernelState:
+    """Everything a dataplane holds: objects by ref, and counters for services and destinations."""
+
+    objects: dict[Ref, Spec] = field(default_factory=dict)
+    stats: dict[Ref, Stats] = field(default_factory=dict)
+
+
+class DataplaneError(Exception):
+    """A kernel refused an operation. `errno` is the kernel's error number when there is one."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+class Dataplane(Protocol):
+    name: str
+
+    def read(self) -> KernelState: ...
+
+    def apply(self, steps: Sequence[Step]) -> list[StepResult]: ...
+
+    def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,171 @@
+"""The asyncio shell around the reconciler: one dataplane call at a time, the audit, the journal.
+
+Every call that touches the dataplane (apply, read, audit, ARP) holds one
+lock, so Apply calls are serialised and a dataplane never sees two threads.
+Dataplane calls may block (netlink, libnftables), so they run in a worker
+thread and the event loop keeps answering. The journal (journal.py) is
+written in the background, at most once a second, and once more on stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from seesaw.common.clock import Clock
+from seesaw.ncc import journal
+from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState
+from seesaw.ncc.model import IPAddress, ObjectError, Request
+from seesaw.ncc.planner import Plan
+from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
+from seesaw.ncc.steps import StepResult
+
+log = logging.getLogger("seesaw.ncc")
+
+DEFAULT_AUDIT_INTERVAL = 10.0
+JOURNAL_INTERVAL = 1.0
+
+
+class Runner:
+    def __init__(
+        self,
+        dataplane: Dataplane,
+        reason: str,
+        clock: Clock,
+        audit_interval: float = DEFAULT_AUDIT_INTERVAL,
+        journal_path: Path | None = None,
+    ) -> None:
+        self.dataplane = dataplane
+        self.audit_interval = audit_interval
+        self.journal_path = journal_path
+        self.reconciler = Reconciler(dataplane.name, reason, clock)
+        self.ready = False
+        self._lock = asyncio.Lock()
+        self._journaled_generation = 0
+
+    async def start(self) -> None:
+        """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
+        async with self._lock:
+            state = await asyncio.to_thread(self.dataplane.read)
+            self.reconciler.observe(state)
+            if self.journal_path is not None:
+                partitions, errors = await asyncio.to_thread(journal.load, self.journal_path)
+                for error in errors:
+                    log.warning("journal: %s", error)
+                self.reconciler.restore(partitions)
+                if partitions:
+                    log.info("took back %d partitions from %s", len(partitions), self.journal_path)
+        self.ready = True
+        log.info(
+            "dataplane %s holds %d objects; those the engine asks for are adopted as they are",
+            self.dataplane.name,
+            len(state.objects),
+        )
+
+    async def apply(self, request: Request, input_errors: Sequence[ObjectError] = (), dry_run: bool = False) -> Outcome:
+        async with self._lock:
+            plan = self.reconciler.plan(request)
+            if dry_run:
+                return self.reconciler.dry_run(plan, input_errors)
+            results = await self._perform(plan)
+            outcome = self.reconciler.commit(plan, results, input_errors)
+        _log_outcome(outcome)
+        return outcome
+
+    async def reset(self) -> Outcome:
+        """Remove everything NCC programmed (a clean suite stop)."""
+        log.info("reset: removing everything NCC programmed")
+        return await self.apply(RESET)
+
+    async def audit(self) -> int:
+        """Re-read the dataplane and repair drift on what NCC owns; returns the repairs made."""
+        async with self._lock:
+            state = await asyncio.to_thread(self.dataplane.read)
+            self.reconciler.observe(state)
+            plan = self.reconciler.plan_audit()
+            results = await self._perform(plan)
+            errors = self.reconciler.commit_audit(plan, results)
+        repairs = sum(r.ok for r in results)
+        for result in results:
+            if result.ok:
+                log.warning("audit: repaired drift: %s", result.step)
+        for error in errors:
+            log.error("audit: could not repair %s", error)
+        return repairs
+
+    async def run_audits(self, stop: asyncio.Event) -> None:
+        """Audit every `audit_interval` seconds until `stop` is set (a non-positive interval disables it)."""
+        if self.audit_interval <= 0:
+            return
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.audit_interval)
+            except TimeoutError:
+                try:
+                    await self.audit()
+                except DataplaneError as err:
+                    log.error("audit: reading the dataplane failed: %s", err)
+
+    async def save_journal(self) -> None:
+        """Write the desired state to the journal if it changed since the last write."""
+        generation = self.reconciler.generation
+        if self.journal_path is None or generation == self._journaled_generation:
+            return
+        snapshot = self.reconciler.desired.snapshot()
+        await asyncio.to_thread(journal.save, self.journal_path, snapshot)
+        self._journaled_generation = generation
+
+    async def run_journal(self, stop: asyncio.Event, interval: float = JOURNAL_INTERVAL) -> None:
+        """Keep the journal current (at most one write per `interval`) until `stop`, then write it a last time."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            try:
+                await self.save_journal()
+            except OSError as err:
+                log.error("cannot write the journal %s: %s", self.journal_path, err)
+
+    async def read(self) -> KernelState:
+        async with self._lock:
+            return await asyncio.to_thread(self.dataplane.read)
+
+    async def announce(self, targets: Sequence[tuple[str, IPAddress]]) -> list[str]:
+        """Send one gratuitous ARP per (interface, address); returns what failed (the rest still went)."""
+        failures = []
+        async with self._lock:
+            for interface, address in targets:
+                try:
+                    await asyncio.to_thread(self.dataplane.send_gratuitous_arp, interface, address)
+                except DataplaneError as err:
+                    failures.append(f"{interface} {address}: {err}")
+        return failures
+
+    def status(self) -> Status:
+        return self.reconciler.status()
+
+    async def _perform(self, plan: Plan) -> list[StepResult]:
+        if plan.empty:
+            return []
+        try:
+            return await asyncio.to_thread(self.dataplane.apply, plan.steps)
+        except DataplaneError as err:  # the dataplane as a whole failed: no step can be trusted to have happened
+            log.error("the %s dataplane failed: %s", self.dataplane.name, err)
+            message = f"not applied: the {self.dataplane.name} dataplane failed ({err})"
+            return [StepResult(step, message) for step in plan.steps]
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    if outcome.steps or outcome.errors:
+        log.info(
+            "generation %d: %d steps, %d writes, %d errors",
+            outcome.generation,
+            len(outcome.steps),
+            outcome.writes,
+            len(outcome.errors),
+        )
+    for error in outcome.errors:
+        log.warning("not applied: %s", error)

@@ -1,0 +1,76 @@
+"""The NCC gRPC service (seesaw.ncc.NCC): protobuf in, the runner does the work, protobuf out."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+
+from seesaw.ncc import convert
+from seesaw.ncc.dataplane import DataplaneError
+from seesaw.ncc.reconciler import Outcome
+from seesaw.ncc.runner import Runner
+from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
+
+log = logging.getLogger("seesaw.ncc")
+
+SERVICE_NAME = ncc_pb2.DESCRIPTOR.services_by_name["NCC"].full_name
+
+
+class NCCService(ncc_pb2_grpc.NCCServicer):
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+
+    async def Apply(self, request: ncc_pb2.ApplyRequest, context: grpc.aio.ServicerContext) -> ncc_pb2.ApplyResponse:
+        await self._require_ready(context)
+        model, errors = convert.request_from_pb(request)
+        return _response(await self._runner.apply(model, errors, dry_run=request.dry_run))
+
+    async def GetState(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> ncc_pb2.DataplaneState:
+        await self._require_ready(context)
+        name = self._runner.dataplane.name
+        try:
+            state = await self._runner.read()
+        except DataplaneError as err:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"reading the {name} dataplane failed: {err}")
+        return convert.state_to_pb(name, state)
+
+    async def GetStatus(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> ncc_pb2.StatusResponse:
+        status = self._runner.status()
+        return ncc_pb2.StatusResponse(
+            dataplane=status.dataplane,
+            dataplane_reason=status.dataplane_reason,
+            generation=status.generation,
+            writes_total=status.writes_total,
+            drift_repairs_total=status.drift_repairs_total,
+            apply_errors_total=status.apply_errors_total,
+            partitions=status.partitions,
+        )
+
+    async def SendGratuitousARP(
+        self, request: ncc_pb2.ARPRequest, context: grpc.aio.ServicerContext
+    ) -> common_pb2.Empty:
+        # As in Seesaw v2: announce what can be announced, log and skip the rest.
+        await self._require_ready(context)
+        targets, errors = convert.arp_targets(request)
+        errors.extend(await self._runner.announce(targets))
+        for error in errors:
+            log.warning("gratuitous ARP not sent: %s", error)
+        return common_pb2.Empty()
+
+    async def Reset(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> ncc_pb2.ApplyResponse:
+        await self._require_ready(context)
+        return _response(await self._runner.reset())
+
+    async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
+        if not self._runner.ready:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "NCC is still reading the dataplane; retry in a moment")
+
+
+def _response(outcome: Outcome) -> ncc_pb2.ApplyResponse:
+    return ncc_pb2.ApplyResponse(
+        plan=[convert.step_to_pb(step) for step in outcome.steps],
+        errors=[convert.error_to_pb(error) for error in outcome.errors],
+        writes=outcome.writes,
+        generation=outcome.generation,
+    )

@@ -1,0 +1,142 @@
+"""HA's conversation with the engine: one `EngineHA.HASession` stream at a time.
+
+* Connect to <run-dir>/engine/engine.sock, retrying every 0.5 s (Seesaw
+  waited 5 s and so lost its first election at boot).
+* Reports go up on every transition at once and every second otherwise;
+  the first one opens the stream so the engine sees HA at once.
+* Commands come down: `config` is applied in place (enabled=false =>
+  DISABLED), `failover` makes a leader step down with a priority-0 advert.
+* Without the engine this node cannot serve (nobody brings the LB interface
+  up), so when the stream ends HA leaves the election, a leader with a
+  priority-0 advert so the peer takes over at once, and waits for the
+  engine again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import grpc
+
+from seesaw.common import rpc
+from seesaw.ha.node import Node
+from seesaw.pb import engine_pb2_grpc, ha_pb2
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY = 0.5
+REPORT_INTERVAL = 1.0
+# gRPC keeps reconnect backoff (1 s, growing) in a subchannel pool shared by all channels to one
+# target: a fresh channel per attempt would inherit it. A private pool and a short backoff keep
+# the retry at RETRY_DELAY.
+CHANNEL_OPTIONS = [
+    *rpc.CHANNEL_OPTIONS,
+    ("grpc.use_local_subchannel_pool", 1),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 500),
+]
+FAREWELL_WAIT = 0.5  # at most this long for the last report to leave on shutdown
+
+
+class EngineLink:
+    def __init__(
+        self,
+        node: Node,
+        socket_path: Path,
+        retry_delay: float = RETRY_DELAY,
+        report_interval: float = REPORT_INTERVAL,
+    ) -> None:
+        self._node = node
+        self._path = socket_path
+        self._retry_delay = retry_delay
+        self._report_interval = report_interval
+        self._complained = False
+        self._connected = False  # the current session got a command: the engine is there
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Hold a session with the engine until `stop`; between sessions, stay out of the election."""
+        while not stop.is_set():
+            self._connected = False
+            try:
+                await self._session(stop)
+            except grpc.aio.AioRpcError as err:
+                if self._connected:
+                    self._complain(f"lost the engine at {self._path} ({err.details()}): leaving the election")
+                else:
+                    self._complain(rpc.describe_rpc_error(err, "the engine", self._path))
+            self._node.stop()
+            if stop.is_set():
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._retry_delay)
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        queue: asyncio.Queue[ha_pb2.HAReport | None] = asyncio.Queue()
+        drained = asyncio.Event()  # every queued report was handed to gRPC, and the stream half-closed
+
+        def report() -> None:
+            queue.put_nowait(ha_pb2.HAReport(status=self._node.status()))
+
+        async def reports() -> AsyncIterator[ha_pb2.HAReport]:
+            while (item := await queue.get()) is not None:
+                yield item
+            drained.set()
+
+        self._node.on_report = report
+        report()
+        async with grpc.aio.insecure_channel(rpc.target(self._path), options=CHANNEL_OPTIONS) as channel:
+            call = engine_pb2_grpc.EngineHAStub(channel).HASession(reports())
+            reader = asyncio.create_task(self._read(call))
+            ticker = asyncio.create_task(self._tick(report))
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if reader.done():
+                    reader.result()  # raises what broke the stream
+                    self._complain(f"the engine ended the HA session on {self._path}: leaving the election")
+                    return
+                self._node.stop()  # queues the SHUTDOWN report
+                queue.put_nowait(None)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(drained.wait(), FAREWELL_WAIT)
+            finally:
+                self._node.on_report = lambda: None
+                for task in (reader, ticker, stopper):
+                    task.cancel()
+                call.cancel()
+
+    async def _read(self, call: grpc.aio.StreamStreamCall) -> None:
+        first = True
+        async for command in call:
+            if first:
+                first = False
+                self._connected = True
+                if self._complained:
+                    log.info("connected to the engine at %s", self._path)
+                self._complained = False
+            self._obey(command)
+
+    def _obey(self, command: ha_pb2.HACommand) -> None:
+        kind = command.WhichOneof("command")
+        if kind == "config":
+            self._node.apply(command.config)
+        elif kind == "failover" and command.failover:
+            self._node.failover()
+
+    async def _tick(self, report: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(self._report_interval)
+            self._node.retry()
+            report()
+
+    def _complain(self, message: str) -> None:
+        if self._complained:
+            log.debug("%s", message)
+            return
+        self._complained = True
+        log.warning("%s; retrying every %.1f s", message, self._retry_delay)

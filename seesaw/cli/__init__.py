@@ -1,0 +1,17 @@
+"""The operator's `seesaw` command: Seesaw v2's CLI, talking to the engine over gRPC.
+
+    commands.py   the command tree and the prefix matcher (pure)
+    select.py     which objects a show command is about (pure)
+    format.py     Seesaw's text layouts and --json (pure)
+    execute.py    one command line -> engine calls -> text
+    client.py     the engine socket: connecting, calling, explaining failures
+    shell.py      the interactive shell (readline, Tab, ?)
+    main.py       argv, one-shot mode, the `seesaw` console script
+
+Only the entry point is handed on; the modules are imported where needed so
+that `seesaw -c ...` starts fast.
+"""
+
+from seesaw.cli.main import main
+
+__all__ = ["main"]

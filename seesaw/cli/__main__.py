@@ -1,0 +1,5 @@
+"""`python -m seesaw.cli`: the same as the `seesaw` command."""
+
+from seesaw.cli.main import main
+
+raise SystemExit(main())

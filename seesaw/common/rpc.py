@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from seesaw.common import paths
 
@@ -35,6 +34,11 @@ class UnixServer:
     """An asyncio gRPC server on a component's Unix socket, with health."""
 
     def __init__(self, run_dir: Path, component: str, dir_mode: int = 0o770) -> None:
+        # Server-side modules load here, not at import: clients (the CLI) stay light.
+        from grpc_health.v1 import health
+        from grpc_reflection.v1alpha import reflection
+
+        self._reflection = reflection
         self.component = component
         self.path = paths.socket_path(run_dir, component)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +53,7 @@ class UnixServer:
         self._service_names.append(service_name)
 
     async def start(self) -> None:
-        reflection.enable_server_reflection(self._service_names, self.server)
+        self._reflection.enable_server_reflection(self._service_names, self.server)
         if self.path.exists() or self.path.is_symlink():
             self.path.unlink()
         self.server.add_insecure_port(f"unix:{self.path}")

@@ -16,7 +16,8 @@ def notify(state: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.connect(address)
-            sock.sendall(state.encode())
+            # Never block: a stuck receiver must not freeze the caller's event loop.
+            sock.send(state.encode(), socket.MSG_DONTWAIT)
     except OSError:
         return False
     return True

@@ -127,7 +127,10 @@ class EngineService(engine_pb2_grpc.EngineServicer):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
         if self.engine.ha.sessions == 0:
             self.engine.take_failover()
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "HA is not connected to the engine; is seesaw-ha running?")
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                'HA is not connected to the engine; is seesaw-ha running? (seesaw -c "show ha")',
+            )
         log.info("failover requested: asking HA to give up mastership")
         self.runtime.changed()
-        return engine_pb2.FailoverReply(message="Failover requested: this node will hand over to its peer")
+        return engine_pb2.FailoverReply(message="This node will hand over to its peer.")

@@ -261,7 +261,7 @@ def test_config_results_and_ha_reach_ncc(tmp_path: Path) -> None:
 
             # Failover goes to HA over the same session.
             reply = await h.engine.Failover(common_pb2.Empty(), timeout=2)
-            assert "Failover requested" in reply.message
+            assert "hand over to its peer" in reply.message
             command = await session.read()
             assert command.failover is True
 

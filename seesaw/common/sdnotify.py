@@ -16,8 +16,10 @@ def notify(state: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.connect(address)
-            # Never block: a stuck receiver must not freeze the caller's event loop.
-            sock.send(state.encode(), socket.MSG_DONTWAIT)
+            # This blocks while the receiver's queue is full (net.unix.max_dgram_qlen):
+            # call it from a thread of its own (see seesaw.watchdog.notifier), never
+            # from an event loop. Only the watchdog talks to systemd.
+            sock.sendall(state.encode())
     except OSError:
         return False
     return True

@@ -1,0 +1,156 @@
+"""Pure: nft's JSON listing of our tables -> what they hold, in the text form nft_render.py renders.
+
+`parse(listing)` reads one `nft -j list table ...` answer. Elements of the maps
+named in `skip` (the dynamic flow maps, which the packet path writes) are not
+kept. Keys and values come back as nft text ("10.0.0.1 . 6 . 80"): protocol
+names are turned back into numbers, so a rendered element and a read one
+compare equal when the kernel holds what we wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from seesaw.ncc.kernel.nft_render import Elements, ElemVal
+
+# How nft prints the protocol numbers we write into keys.
+_PROTOCOLS = {"tcp": "6", "udp": "17", "sctp": "132", "icmp": "1", "ipv6-icmp": "58", "icmpv6": "58"}
+
+
+@dataclass(frozen=True)
+class ChainInfo:
+    hook: str | None  # "prerouting", "ingress", ... for a base chain
+    device: str | None
+    rule_comments: tuple[str | None, ...]
+
+
+@dataclass
+class Listing:
+    tables: set[str] = field(default_factory=set)  # "ip seesaw"
+    sets: dict[str, set[str]] = field(default_factory=dict)  # table -> maps and sets present
+    elements: Elements = field(default_factory=dict)
+    chains: dict[tuple[str, str], ChainInfo] = field(default_factory=dict)
+
+    def merge(self, other: Listing) -> None:
+        self.tables |= other.tables
+        for table, names in other.sets.items():
+            self.sets.setdefault(table, set()).update(names)
+        self.elements.update(other.elements)
+        self.chains.update(other.chains)
+
+
+def parse(listing: dict[str, Any] | None, skip: Container[str] = ()) -> Listing:
+    out = Listing()
+    if listing is None:
+        return out
+    rules: dict[tuple[str, str], list[str | None]] = {}
+    heads: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for item in listing.get("nftables", ()):
+        if "table" in item:
+            table = item["table"]
+            out.tables.add(f"{table['family']} {table['name']}")
+        elif "map" in item or "set" in item:
+            body = item.get("map") or item["set"]
+            ref = f"{body['family']} {body['table']}"
+            out.sets.setdefault(ref, set()).add(body["name"])
+            if body["name"] not in skip:
+                for key, value in _elements(body.get("elem", ()), "map" in item):
+                    out.elements[(ref, body["name"], key)] = value
+        elif "chain" in item:
+            chain = item["chain"]
+            where = (f"{chain['family']} {chain['table']}", chain["name"])
+            heads[where] = (chain.get("hook"), chain.get("dev"))
+            rules.setdefault(where, [])
+        elif "rule" in item:
+            rule = item["rule"]
+            rules.setdefault((f"{rule['family']} {rule['table']}", rule["chain"]), []).append(rule.get("comment"))
+    for where, (hook, device) in heads.items():
+        out.chains[where] = ChainInfo(hook, device, tuple(rules.get(where, ())))
+    return out
+
+
+def parse_text(table: str, text: str | None) -> Listing:
+    """The maps and chains of one table from nft's text listing (`terse`, so no elements).
+
+    Used for the DSR tables, whose flow-map statements nft 1.0.6 cannot print as JSON.
+    A rule counts as ours when it ends with our comment; the base chain's device is kept.
+    """
+    out = Listing()
+    if text is None:
+        return out
+    out.tables.add(table)
+    names: set[str] = set()
+    chain: str | None = None
+    hook: str | None = None
+    device: str | None = None
+    comments: list[str | None] = []
+    depth = 0
+    for raw in text.splitlines():
+        words = raw.split()
+        if not words:
+            continue
+        if depth == 1 and words[0] in ("map", "set") and len(words) > 1:
+            names.add(words[1])
+        if depth == 1 and words[0] == "chain" and len(words) > 1:
+            chain, hook, device, comments = words[1], None, None, []
+        elif depth == 2 and chain is not None and words[0] == "type" and "hook" in words:
+            hook = words[words.index("hook") + 1]
+            if "device" in words:
+                device = words[words.index("device") + 1].strip('";')
+        elif depth == 2 and chain is not None and words != ["}"]:
+            comments.append(_rule_comment(raw))
+        depth += raw.count("{") - raw.count("}")
+        if chain is not None and depth == 1:
+            out.chains[(table, chain)] = ChainInfo(hook, device, tuple(comments))
+            chain = None
+    out.sets[table] = names
+    return out
+
+
+def _rule_comment(rule: str) -> str | None:
+    head, sep, tail = rule.rstrip().rpartition(' comment "')
+    return tail[:-1] if sep and tail.endswith('"') and head else None
+
+
+def table_names(listing: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(family, name) of every table in a `list tables` answer."""
+    if listing is None:
+        return []
+    return [(i["table"]["family"], i["table"]["name"]) for i in listing.get("nftables", ()) if "table" in i]
+
+
+def _elements(items: Iterable[Any], is_map: bool) -> Iterable[tuple[str, ElemVal]]:
+    for item in items:
+        if is_map:
+            key_form, value_form = item
+            key, comment = _key(key_form)
+            yield key, (_text(value_form), comment)
+        else:
+            key, comment = _key(item)
+            yield key, (None, comment)
+
+
+def _key(form: Any) -> tuple[str, str | None]:
+    if isinstance(form, dict) and "elem" in form:
+        elem = form["elem"]
+        return _text(elem["val"]), elem.get("comment")
+    return _text(form), None
+
+
+def _text(form: Any) -> str:
+    if isinstance(form, dict):
+        if "concat" in form:
+            return " . ".join(_text(part) for part in form["concat"])
+        if "elem" in form:
+            return _text(form["elem"]["val"])
+        for verdict in ("goto", "jump"):
+            if verdict in form:
+                return f"{verdict} {form[verdict]['target']}"
+        if len(form) == 1:  # {"accept": null}, {"drop": null}, ...
+            return next(iter(form))
+        raise ValueError(f"unexpected element form {form!r}")
+    if isinstance(form, str):
+        return _PROTOCOLS.get(form, form)
+    return str(form)

@@ -1,0 +1,154 @@
+"""The nftables services part: SERVICE and DESTINATION objects in our own nftables tables.
+
+A Part (see part.py) for the composite kernel dataplane; construct it with no
+arguments: `NftServices()`. It acts in the caller's network namespace.
+
+What it programs is described in nft_render.py (tables, maps, rule shapes)
+and nft_slots.py (schedulers as slot layouts); what it decides is in
+nft_ledger.py. This file is the I/O around them:
+
+* `read()` lists our tables (`table ip seesaw`, `table ip6 seesaw`, every
+  `table netdev seesaw_dsr_*`, the DSR flow maps excepted) and reports the
+  services and destinations they fully hold. Nothing is written, so a
+  restarted NCC adopts what is there and established flows carry on.
+* `apply(steps)` writes all steps as one nft transaction (atomic: all or
+  nothing). If the kernel refuses it, the tables are read again and the
+  steps are retried one transaction each, so the step at fault fails alone
+  with nft's message and the others still happen.
+* DSR backends are looked up in the routing table (pyroute2): the device
+  they are directly reachable on carries the DSR table.
+
+NAT return path: destinations see the client's address, as with IPVS NAT, and
+must route replies back through the LB (their gateway is the LB's address on
+their network, as in Seesaw's NAT topology). We do not SNAT to the cluster VIP
+as Seesaw's full-NAT did: conntrack is not shared between LB nodes, so that
+did not keep flows across a failover anyway, and it hid every client address.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Sequence
+
+from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.kernel import nft_render
+from seesaw.ncc.kernel.nft_exec import Nft, NftError, Runner
+from seesaw.ncc.kernel.nft_ledger import Ledger, Route
+from seesaw.ncc.kernel.nft_parse import Listing, parse, parse_text, table_names
+from seesaw.ncc.model import IPAddress, Kind
+from seesaw.ncc.steps import Step, StepResult
+
+log = logging.getLogger("seesaw.ncc.nftables")
+
+_FLOW_MAPS = frozenset(nft_render.FLOW_MAP.values())
+
+
+class RouteLookup:
+    """The device each address is directly reachable on (pyroute2 `route get`), cached per apply."""
+
+    def __init__(self) -> None:
+        self._ipr: object | None = None
+        self._cache: dict[IPAddress, str | None] = {}
+
+    def __call__(self, address: IPAddress) -> str | None:
+        if address not in self._cache:
+            self._cache[address] = self._lookup(address)
+        return self._cache[address]
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    def _lookup(self, address: IPAddress) -> str | None:
+        from pyroute2 import IPRoute
+        from pyroute2.netlink.exceptions import NetlinkError
+
+        if self._ipr is None:
+            self._ipr = IPRoute()
+        ipr = self._ipr
+        assert isinstance(ipr, IPRoute)
+        try:
+            routes = ipr.route("get", dst=str(address))
+        except NetlinkError:
+            return None
+        for route in routes:
+            if route["type"] != 1 or route.get_attr("RTA_GATEWAY") or route.get_attr("RTA_VIA"):
+                return None  # local, unreachable, or behind a router: not directly connected
+            index = route.get_attr("RTA_OIF")
+            links = ipr.link("get", index=index) if index else []
+            for link in links:
+                name = link.get_attr("IFLA_IFNAME")
+                return str(name) if name else None
+        return None
+
+    def close(self) -> None:
+        if self._ipr is not None:
+            self._ipr.close()  # type: ignore[attr-defined]
+            self._ipr = None
+
+
+class NftServices:
+    kinds = frozenset({Kind.SERVICE, Kind.DESTINATION})
+
+    def __init__(self, nft: Runner | None = None, route: Route | None = None) -> None:
+        self._nft: Runner = nft if nft is not None else Nft()
+        self._lookup = RouteLookup() if route is None else None
+        self._route: Route = route if route is not None else self._lookup  # type: ignore[assignment]
+        self._ledger = Ledger()
+        self._loaded = False
+
+    def read(self) -> KernelState:
+        try:
+            listing = self._list()
+        except NftError as err:
+            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
+        self._loaded = True
+        return self._ledger.load(listing)
+
+    def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+        if not self._loaded:
+            self.read()
+        if self._lookup is not None:
+            self._lookup.forget()
+        staged = self._ledger.stage(steps, self._route)
+        if not staged.writes:
+            return staged.results
+        try:
+            self._nft.run("\n".join(staged.script))
+        except NftError as err:
+            log.warning("nftables refused a transaction of %d steps (%s); retrying step by step", len(steps), err)
+            self.read()
+            return [self._one(step) for step in steps]
+        self._ledger.commit(staged)
+        return staged.results
+
+    def close(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+
+    def _one(self, step: Step) -> StepResult:
+        staged = self._ledger.stage([step], self._route)
+        result = staged.results[0]
+        if not result.ok or not staged.writes:
+            return result
+        try:
+            self._nft.run("\n".join(staged.script))
+        except NftError as err:
+            return StepResult(step, f"nftables refused it: {err}", err.errno or errno.EINVAL)
+        self._ledger.commit(staged)
+        return result
+
+    def _list(self) -> Listing:
+        listing = Listing()
+        for family, name in table_names(self._nft.list("tables")):
+            if family in ("ip", "ip6") and name == nft_render.NAT_TABLE:
+                listing.merge(parse(self._nft.list(f"table {family} {name}")))
+            elif family == "netdev" and name.startswith(nft_render.DSR_PREFIX):
+                # Terse text first: the flow maps may hold a million connections we do not need,
+                # and nft 1.0.6 cannot print their `update` statements as JSON.
+                ref = f"{family} {name}"
+                table = parse_text(ref, self._nft.text(f"table {ref}", terse=True))
+                listing.merge(table)
+                for map_name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
+                    listing.merge(parse(self._nft.list(f"map {ref} {map_name}")))
+        return listing

@@ -1,0 +1,230 @@
+"""The nftables services core (nft_ledger.py): steps in, one script out; the kernel read back into objects.
+
+Pure: the ledger never touches nftables. `held()` plays the kernel back as nft_parse.py
+would read it after the script ran (the parser itself is tested against real nft JSON
+in test_ncc_nft_render.py).
+"""
+
+import errno
+import ipaddress
+
+from seesaw.ncc.kernel import nft_render
+from seesaw.ncc.kernel.nft_ledger import Ledger, Staged
+from seesaw.ncc.kernel.nft_parse import ChainInfo, Listing
+from seesaw.ncc.model import (
+    FLAG_ONEPACKET,
+    Destination,
+    DestinationKey,
+    Family,
+    Forwarding,
+    Kind,
+    Protocol,
+    Service,
+    ServiceKey,
+)
+from seesaw.ncc.steps import Step
+
+
+def ip(text):
+    return ipaddress.ip_address(text)
+
+
+def service(vip="192.0.2.1", scheduler="wrr", port=80, **kw):
+    return Service(ServiceKey.ip(Protocol.TCP, ip(vip), port), scheduler, **kw)
+
+
+def dest(svc, address, weight=1, forwarding=Forwarding.MASQ, port=None):
+    return Destination(DestinationKey(svc.key, ip(address), svc.key.port if port is None else port), forwarding, weight)
+
+
+def on_link(address):
+    return "eth1" if address.version == 4 else None
+
+
+def staged(ledger, *steps) -> Staged:
+    result = ledger.stage(list(steps), on_link)
+    assert all(r.ok for r in result.results), [r.error for r in result.results if not r.ok]
+    return result
+
+
+def applied(ledger, *steps) -> Staged:
+    result = staged(ledger, *steps)
+    ledger.commit(result)
+    return result
+
+
+def kernel(ledger) -> Listing:
+    """What nft would list after the ledger's scripts ran."""
+    listing = Listing(elements=dict(ledger.held), sets={t: set(n) for t, n in ledger.sets.items()})
+    for (table, name), info in ledger.chains.items():
+        device = ledger.devices.get(table) if info.hook == "ingress" else None
+        listing.chains[(table, name)] = ChainInfo(info.hook, device, info.rule_comments)
+    return listing
+
+
+def test_a_cold_apply_is_one_script_that_makes_tables_chains_and_elements():
+    svc = service()
+    result = applied(Ledger(), *(Step.add("p", s) for s in (svc, dest(svc, "10.0.0.1", 3), dest(svc, "10.0.0.2"))))
+    script = "\n".join(result.script)
+    assert script.startswith("add table ip seesaw\n")
+    assert "add chain ip seesaw prerouting { type nat hook prerouting priority dstnat; policy accept; }" in script
+    assert "add chain ip seesaw rr_4" in script
+    assert 'add element ip seesaw svc { 192.0.2.1 . 6 . 80 comment "wrr flags=0x0 timeout=0" : goto rr_4 }' in script
+    assert (
+        "add element ip seesaw slots { 192.0.2.1 . 6 . 80 . 0 : 10.0.0.1 . 80, 192.0.2.1 . 6 . 80 . 1 : 10.0.0.1 . 80, "
+        "192.0.2.1 . 6 . 80 . 2 : 10.0.0.2 . 80, 192.0.2.1 . 6 . 80 . 3 : 10.0.0.1 . 80 }"
+    ) in script
+    assert "flush" not in script
+
+
+def test_the_same_steps_again_write_nothing():
+    ledger = Ledger()
+    svc = service()
+    steps = [Step.add("p", s) for s in (svc, dest(svc, "10.0.0.1"))]
+    applied(ledger, *steps)
+    assert staged(ledger, *steps).script == []
+
+
+def test_one_destination_changed_rewrites_only_its_service_slots():
+    ledger = Ledger()
+    web, other = service(), service("192.0.2.2")
+    one, two = dest(web, "10.0.0.1"), dest(web, "10.0.0.2")
+    applied(ledger, *(Step.add("p", s) for s in (web, one, two, other, dest(other, "10.0.0.1"))))
+    heavier = Destination(two.key, Forwarding.MASQ, 3)
+    result = staged(ledger, Step.update("p", two, heavier))
+    script = "\n".join(result.script)
+    assert "192.0.2.2" not in script
+    assert set(result.adds) - set(result.deletes) == {
+        (nft_render.nat_table(Family.INET), "slots", f"{k} . {i}") for k in ["192.0.2.1 . 6 . 80"] for i in (2, 3)
+    }
+    assert ("ip seesaw", "dest", "192.0.2.1 . 6 . 80 . 10.0.0.2 . 80") in result.adds
+    assert script.index("delete element") < script.index("add element")
+    assert "add chain ip seesaw rr_4" in script  # 1:3 needs four slots; rr_2 stays for the other service
+
+
+def test_deleting_a_service_removes_every_element_it_had():
+    ledger = Ledger()
+    svc = service()
+    applied(ledger, *(Step.add("p", s) for s in (svc, dest(svc, "10.0.0.1"), dest(svc, "10.0.0.2"))))
+    result = applied(ledger, Step.delete("p", svc))
+    assert len(result.deletes) == 1 + 2 + 2 and not result.adds
+    assert ledger.held == {} and ledger.services == {}
+
+
+def test_refused_steps_fail_alone_with_a_reason():
+    ledger = Ledger()
+    good, bad = service(), service("192.0.2.9", "fast")
+    tun = dest(good, "10.0.0.3", forwarding=Forwarding.TUNNEL)
+    v6 = dest(good, "2001:db8::1")
+    orphan = dest(service("192.0.2.7"), "10.0.0.4")
+    result = ledger.stage([Step.add("p", s) for s in (good, bad, dest(good, "10.0.0.1"), tun, v6, orphan)], on_link)
+    errors = {str(r.step.spec.key): (r.errno, r.error) for r in result.results if not r.ok}
+    assert errors[str(bad.key)][0] == errno.ENOENT and "scheduler 'fast' is unknown" in errors[str(bad.key)][1]
+    assert errors[str(tun.key)][0] == errno.EOPNOTSUPP and "use DSR or NAT" in errors[str(tun.key)][1]
+    assert errors[str(v6.key)][0] == errno.EINVAL
+    assert errors[str(orphan.key)][0] == errno.ENOENT
+    assert len(errors) == 4 and "192.0.2.9" not in "\n".join(result.script)
+
+
+def test_what_the_kernel_refuses_or_cannot_do_is_said_per_object():
+    ledger = Ledger()
+    svc = service(flags=FLAG_ONEPACKET)
+    mark = Service(ServiceKey.mark(Family.INET, 300), "rr")
+    cases = [
+        (dest(svc, "10.0.0.1"), "one-packet scheduling with NAT needs IPVS"),
+        (dest(mark, "10.0.0.1", forwarding=Forwarding.ROUTE, port=0), "DSR for fwmark services"),
+        (dest(mark, "10.0.0.1", port=80), "keeps the client's port here: give port 0"),
+        (dest(service(), "192.168.9.9", forwarding=Forwarding.ROUTE), None),
+    ]
+    for spec, message in cases:
+        parent = Service(spec.key.service, svc.scheduler, svc.flags if spec.key.service == svc.key else 0)
+        result = ledger.stage([Step.add("p", parent), Step.add("p", spec)], on_link)
+        if message is None:
+            assert result.results[1].ok
+        else:
+            assert message in (result.results[1].error or ""), result.results[1].error
+
+
+def test_dsr_needs_a_directly_connected_backend():
+    svc = service()
+    result = Ledger().stage(
+        [Step.add("p", svc), Step.add("p", dest(svc, "10.0.0.1", forwarding=Forwarding.ROUTE))], lambda address: None
+    )
+    assert result.results[1].errno == errno.EHOSTUNREACH and "directly connected" in result.results[1].error
+
+
+def test_dsr_ids_stay_put_when_destinations_come_and_go():
+    ledger = Ledger()
+    svc = service()
+    one, two = (dest(svc, a, forwarding=Forwarding.ROUTE) for a in ("10.0.0.1", "10.0.0.2"))
+    first = applied(ledger, Step.add("p", svc), Step.add("p", one))
+    assert ("netdev seesaw_dsr_eth1", "ids4", "1") in first.adds
+    assert 'hook ingress device "eth1"' in "\n".join(first.script)
+    applied(ledger, Step.add("p", two))
+    assert ledger.ids == {("eth1", ip("10.0.0.1")): 1, ("eth1", ip("10.0.0.2")): 2}
+    gone = applied(ledger, Step.delete("p", one))
+    assert ("netdev seesaw_dsr_eth1", "ids4", "1") in gone.deletes
+    assert ledger.ids == {("eth1", ip("10.0.0.2")): 2}
+
+
+def test_an_id_shared_by_two_services_stays_while_one_uses_it():
+    ledger = Ledger()
+    a, b = service(), service("192.0.2.2")
+    da, db = dest(a, "10.0.0.1", forwarding=Forwarding.ROUTE), dest(b, "10.0.0.1", forwarding=Forwarding.ROUTE)
+    applied(ledger, *(Step.add("p", s) for s in (a, da, b, db)))
+    result = applied(ledger, Step.delete("p", da))
+    assert not any(name == "ids4" for _, name, _ in result.deletes)
+    assert ledger.ids == {("eth1", ip("10.0.0.1")): 1}
+
+
+def test_load_reads_back_exactly_what_was_written():
+    ledger = Ledger()
+    web = service(scheduler="sh", flags=0x18, timeout=0)
+    dsr = service("192.0.2.2", "rr")
+    mark = Service(ServiceKey.mark(Family.INET, 300), "wlc")
+    specs = [
+        web,
+        dest(web, "10.0.0.1", 2),
+        dest(web, "10.0.0.2"),
+        dsr,
+        dest(dsr, "10.0.0.1", forwarding=Forwarding.ROUTE),
+        mark,
+        dest(mark, "10.0.0.3", port=0),
+    ]
+    applied(ledger, *(Step.add("p", s) for s in specs))
+    state = Ledger().load(kernel(ledger))
+    assert state.objects == {(s.kind, s.key): s for s in specs}
+
+
+def test_load_leaves_out_a_destination_whose_slot_was_removed_and_the_repair_adds_only_that():
+    ledger = Ledger()
+    svc = service()
+    one, two = dest(svc, "10.0.0.1"), dest(svc, "10.0.0.2")
+    applied(ledger, *(Step.add("p", s) for s in (svc, one, two)))
+    listing = kernel(ledger)
+    del listing.elements[("ip seesaw", "slots", "192.0.2.1 . 6 . 80 . 1")]
+    fresh = Ledger()
+    state = fresh.load(listing)
+    assert (Kind.DESTINATION, two.key) not in state.objects
+    assert {(Kind.SERVICE, svc.key), (Kind.DESTINATION, one.key)} <= state.objects.keys()
+    repair = staged(fresh, Step.add("p", two))
+    assert repair.script == ["add element ip seesaw slots { 192.0.2.1 . 6 . 80 . 1 : 10.0.0.2 . 80 }"]
+
+
+def test_load_leaves_out_a_service_whose_chain_was_flushed_and_the_repair_remakes_it():
+    ledger = Ledger()
+    svc = service()
+    applied(ledger, Step.add("p", svc), Step.add("p", dest(svc, "10.0.0.1")))
+    listing = kernel(ledger)
+    listing.chains[("ip seesaw", "rr_1")] = ChainInfo(None, None, ())
+    fresh = Ledger()
+    assert (Kind.SERVICE, svc.key) not in fresh.load(listing).objects
+    repair = staged(fresh, Step.add("p", svc))
+    assert repair.script[:2] == ["add chain ip seesaw rr_1", "flush chain ip seesaw rr_1"]
+    assert len(repair.script) == 4  # the chain's two rules (tcp, udp), no element
+
+
+def test_foreign_comments_are_not_taken_for_ours():
+    ledger = Ledger()
+    listing = Listing(elements={("ip seesaw", "svc", "192.0.2.1 . 6 . 80"): ("accept", "someone else's")})
+    assert ledger.load(listing).objects == {}

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     CONFIG_RELOAD = "config reload"
     CONFIG_SOURCE = "config source"
     CONFIG_STATUS = "config status"
+    DOCTOR = "doctor"
     EXIT = "exit"
     FAILOVER = "failover"
     HELP = "help"
@@ -92,6 +93,7 @@ COMMANDS: tuple[Command, ...] = (
             Command("status", action=Action.CONFIG_STATUS, usage="config status", json=True),
         ),
     ),
+    Command("doctor", action=Action.DOCTOR, usage="doctor"),
     Command("exit", action=Action.EXIT, usage="exit"),
     Command("failover", action=Action.FAILOVER, usage="failover"),
     Command("help", action=Action.HELP, usage="help"),

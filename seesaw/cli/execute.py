@@ -14,6 +14,7 @@ engine's own reply message when it sends one.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,15 @@ def _config_check(file: str | None, config_dir: Path) -> int:
     return run_config_check(file, config_dir)
 
 
+def _doctor(config_dir: Path) -> int:
+    """seesaw.preflight.run_doctor: this host's readiness for Seesaw, imported only when asked for."""
+    try:
+        from seesaw.preflight import run_doctor
+    except ImportError as err:
+        raise CliError(f"doctor is not available in this installation: {err}") from None
+    return run_doctor(config_dir, sys.stdout)
+
+
 class Executor:
     def __init__(
         self,
@@ -119,6 +129,8 @@ class Executor:
             return Outcome(self.help())
         if action is Action.CONFIG_CHECK:
             return Outcome(status=_config_check(arg or None, self.config_dir))
+        if action is Action.DOCTOR:
+            return Outcome(status=_doctor(self.config_dir))
         if action is Action.OVERRIDE:
             return Outcome(self.override(command.params[0], command.params[1], arg))
         return Outcome(_HANDLERS[action](self, arg, as_json))

@@ -23,6 +23,7 @@ from seesaw.ncc.runner import DEFAULT_AUDIT_INTERVAL, Runner
 from seesaw.ncc.select import BACKENDS, DataplaneUnavailable, select
 from seesaw.ncc.service import SERVICE_NAME, NCCService
 from seesaw.pb import ncc_pb2_grpc
+from seesaw.preflight import failed, startup_checks
 
 log = logging.getLogger("seesaw.ncc")
 
@@ -64,6 +65,11 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
         except ConfigError as err:
             log.error("seesaw.cfg refused; fix it or pass --dataplane:\n%s", err)
             return EXIT_UNAVAILABLE
+    # The doctor's checks, logged; a FAIL (e.g. no usable kernel dataplane) refuses the start with its fix.
+    problems = failed(await asyncio.to_thread(startup_checks, args.config_dir, backend, source))
+    if problems:
+        log.error("refusing to start: %s (run `seesaw doctor` for every check and its fix)", problems[0].line())
+        return EXIT_UNAVAILABLE
     try:
         # Off the event loop: probes and dataplanes use pyroute2's blocking API, which runs a loop of its own.
         selection = await asyncio.to_thread(select, backend, source)

@@ -7,7 +7,12 @@ kernel must say so, not pretend. Every refusal names what is missing and what
 to do about it.
 
 Implementations register in `IMPLEMENTATIONS`; a backend without one (yet)
-is refused by name.
+is refused by name. The kernel ones are composites of parts (see
+seesaw/ncc/kernel/): `ipvs` = IPVS services + host network + nftables VIP
+filters when nftables is usable (UML guests have IPVS but no nftables);
+`nftables` = nftables services + host network + nftables filters.
+`choose` says which dataplane a backend means here and why without making
+it (`seesaw doctor` uses it); `select` makes it.
 """
 
 from __future__ import annotations
@@ -16,13 +21,20 @@ import ctypes
 import ctypes.util
 import errno
 import importlib.util
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seesaw.ncc.dataplane import Dataplane
+from seesaw.ncc.dataplane import Dataplane, DataplaneError
 from seesaw.ncc.sim import SimDataplane
+
+if TYPE_CHECKING:
+    from seesaw.ncc.kernel.part import Part
+
+log = logging.getLogger("seesaw.ncc")
 
 BACKENDS = ("auto", "ipvs", "nftables", "sim")
 KERNEL_BACKENDS = ("ipvs", "nftables")
@@ -50,6 +62,12 @@ class Probe:
 
     ok: bool
     detail: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    backend: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -111,15 +129,18 @@ def has_capability(bit: int, status: Path = Path("/proc/self/status")) -> bool:
     return os.geteuid() == 0
 
 
-def select(
+def choose(
     backend: str,
     source: str = "[dataplane] backend in seesaw.cfg",
     *,
     implementations: Mapping[str, Callable[[], Dataplane]] = IMPLEMENTATIONS,
     probes: Mapping[str, Callable[[], Probe]] = PROBES,
     net_admin: Callable[[], bool] = lambda: has_capability(CAP_NET_ADMIN),
-) -> Selection:
-    """The dataplane `backend` names, made, with the reason it was chosen; DataplaneUnavailable if it cannot run."""
+) -> Choice:
+    """Which dataplane `backend` means on this machine, and why; DataplaneUnavailable if none can run.
+
+    Nothing is constructed (`seesaw doctor` asks this too); `select` makes the choice.
+    """
     if backend not in BACKENDS:
         raise DataplaneUnavailable(f"unknown dataplane {backend!r} ({source}); use one of {', '.join(BACKENDS)}")
     if backend == "auto":
@@ -137,8 +158,25 @@ def select(
                 f"dataplane {backend!r} selected ({source}) but {probe.detail}; to use it, {_ENABLE[backend]}; "
                 f"or set [dataplane] backend = auto"
             )
-        return Selection(implementations[backend](), f"selected by {source}; {probe.detail}")
-    return Selection(implementations[backend](), f"selected by {source}; nothing is programmed in the kernel")
+        return Choice(backend, f"selected by {source}; {probe.detail}")
+    return Choice(backend, f"selected by {source}; nothing is programmed in the kernel")
+
+
+def select(
+    backend: str,
+    source: str = "[dataplane] backend in seesaw.cfg",
+    *,
+    implementations: Mapping[str, Callable[[], Dataplane]] = IMPLEMENTATIONS,
+    probes: Mapping[str, Callable[[], Probe]] = PROBES,
+    net_admin: Callable[[], bool] = lambda: has_capability(CAP_NET_ADMIN),
+) -> Selection:
+    """The dataplane `backend` names, made, with the reason it was chosen; DataplaneUnavailable if it cannot run."""
+    choice = choose(backend, source, implementations=implementations, probes=probes, net_admin=net_admin)
+    try:
+        dataplane = implementations[choice.backend]()
+    except DataplaneError as err:
+        raise DataplaneUnavailable(f"dataplane {choice.backend!r} ({choice.reason}) cannot start: {err}") from err
+    return Selection(dataplane, choice.reason)
 
 
 def _auto(
@@ -146,7 +184,7 @@ def _auto(
     implementations: Mapping[str, Callable[[], Dataplane]],
     probes: Mapping[str, Callable[[], Probe]],
     net_admin: Callable[[], bool],
-) -> Selection:
+) -> Choice:
     notes = []
     for backend in KERNEL_BACKENDS:
         probe = probes[backend]()
@@ -158,7 +196,7 @@ def _auto(
             continue
         _require_net_admin(backend, net_admin)
         skipped = "".join(f"; {note}" for note in notes)
-        return Selection(implementations[backend](), f"auto ({source}): {backend}, because {probe.detail}{skipped}")
+        return Choice(backend, f"auto ({source}): {backend}, because {probe.detail}{skipped}")
     raise DataplaneUnavailable(
         f"no kernel dataplane is usable for backend = auto ({source}):\n  "
         + "\n  ".join(notes)
@@ -173,3 +211,54 @@ def _require_net_admin(backend: str, net_admin: Callable[[], bool]) -> None:
             "run seesaw-ncc as root (the watchdog does), or grant it with "
             "`setcap cap_net_admin,cap_net_raw+ep`, or use --dataplane sim"
         )
+
+
+# The kernel dataplanes, assembled from parts (seesaw/ncc/kernel/part.py). Each is
+# registered once its services part exists in this build.
+
+
+def _filters_part() -> list[Part]:
+    """The nftables VIP filters, when this build has them and nftables is usable; else none, said in the log."""
+    if not _have(_NFT_FILTERS):
+        log.warning("VIP filtering is off: this build has no nftables filters part")
+        return []
+    probe = probe_nftables()
+    if not probe.ok:
+        log.warning("VIP filtering is off: %s; to enable it, %s", probe.detail, _ENABLE["nftables"])
+        return []
+    from seesaw.ncc.kernel.nft_filters import NftFilters
+
+    return [NftFilters()]
+
+
+def ipvs_dataplane() -> Dataplane:
+    """IPVS services + the host network + nftables VIP filters (when nftables is usable)."""
+    from seesaw.ncc.kernel.composite import KernelDataplane
+    from seesaw.ncc.kernel.host import HostNetwork
+    from seesaw.ncc.kernel.ipvs import IPVSServices
+
+    return KernelDataplane("ipvs", [IPVSServices(), HostNetwork(), *_filters_part()])
+
+
+def nftables_dataplane() -> Dataplane:
+    """nftables services + the host network + nftables VIP filters."""
+    from seesaw.ncc.kernel.composite import KernelDataplane
+    from seesaw.ncc.kernel.host import HostNetwork
+    from seesaw.ncc.kernel.nft_filters import NftFilters
+    from seesaw.ncc.kernel.nft_services import NftServices
+
+    return KernelDataplane("nftables", [NftServices(), HostNetwork(), NftFilters()])
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+_NFT_FILTERS = "seesaw.ncc.kernel.nft_filters"
+if _have("seesaw.ncc.kernel.ipvs"):
+    IMPLEMENTATIONS["ipvs"] = ipvs_dataplane
+if _have("seesaw.ncc.kernel.nft_services") and _have(_NFT_FILTERS):
+    IMPLEMENTATIONS["nftables"] = nftables_dataplane

@@ -66,7 +66,7 @@ def test_remaining_tokens_are_arguments():
         ("override vserver", ["state"]),
         ("override vserver state", ["default", "disabled", "enabled"]),
         ("o v s d", ["default", "disabled"]),
-        ("", ["config", "exit", "failover", "help", "override", "quit", "show"]),
+        ("", ["config", "doctor", "exit", "failover", "help", "override", "quit", "show"]),
     ],
 )
 def test_incomplete_commands(line, choices):
@@ -112,7 +112,7 @@ def test_every_leaf_has_a_usage_and_sane_argument_counts():
         ("sh vs", ["show vservers "]),
         ("sh", ["show "]),
         ("show v", ["show version ", "show vlans ", "show vservers "]),
-        ("", [c + " " for c in ["config", "exit", "failover", "help", "override", "quit", "show"]]),
+        ("", [c + " " for c in ["config", "doctor", "exit", "failover", "help", "override", "quit", "show"]]),
         ("o v s d", ["override vserver state default ", "override vserver state disabled "]),
         ("show vservers ", []),  # argument position: nothing to add
         ("sh vs te", ["show vservers te"]),  # ... but the command words are spelled out
@@ -134,7 +134,7 @@ def test_canonical_line_is_what_seesaw_tab_produces():
 @pytest.mark.parametrize(
     ("line", "lines"),
     [
-        ("", (" config", " exit", " failover", " help", " override", " quit", " show")),
+        ("", (" config", " doctor", " exit", " failover", " help", " override", " quit", " show")),
         ("show v", (" version", " vlans", " vservers")),
         ("sh", tuple(f" {n}" for n in names(commands.COMMANDS[-1].subcommands))),
         ("show vservers", ("  show vservers [<name-or-prefix>]",)),

@@ -1,0 +1,292 @@
+"""The host-network part: LB interface, VLANs and VIPs, through rtnetlink (pyroute2) and /proc/sys.
+
+A Part (part.py) of kinds LB, VLAN and VIP, and the Announcer of the kernel
+dataplanes. The thin I/O shell around pure pieces:
+
+    host_snapshot  dump links, addresses, rules, routes        (I/O: rtnetlink)
+    host_observe   snapshot -> LB / VLAN / VIP objects          (pure)
+    host_plan      step + snapshot -> operations                (pure)
+    host_messages  operation -> rtnetlink message               (pure)
+    host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
+    host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
+
+It acts in the network namespace of the thread that calls it (NCC runs
+inside the LB node's namespace), opens one rtnetlink socket per call, and
+never parses `ip` output. Construct it with no arguments: `HostNetwork()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.kernel import host_messages as messages
+from seesaw.ncc.kernel.host_garp import announcement, send_frames
+from seesaw.ncc.kernel.host_observe import LOOPBACK, lb_links, observe
+from seesaw.ncc.kernel.host_plan import (
+    AddAddress,
+    AddRule,
+    Announce,
+    CreateLink,
+    DeleteAddress,
+    DeleteLink,
+    DeleteRoute,
+    DeleteRule,
+    EnsureDummy,
+    Fail,
+    HostOp,
+    PlanError,
+    ReplaceRoute,
+    SetLink,
+    SetSysctls,
+    plan_step,
+)
+from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_snapshot
+from seesaw.ncc.kernel.host_sysctl import PROC_SYS, SysctlWriter
+from seesaw.ncc.model import IPAddress, Kind
+from seesaw.ncc.steps import Step, StepResult
+
+log = logging.getLogger("seesaw.ncc.host")
+
+# What a delete gets when its target is already gone: done, not an error.
+_GONE = frozenset({errno.ENOENT, errno.ENODEV, errno.EADDRNOTAVAIL, errno.ESRCH})
+CARRIER_WAIT = 2.0  # seconds the burst after `up` waits for the link to run
+_DUMMY_HINT = "modprobe dummy (and list it in /etc/modules-load.d/seesaw.conf) to use a dummy interface"
+_VLAN_HINT = (
+    "this kernel cannot make 802.1Q VLAN interfaces: run `modprobe 8021q` and list it in "
+    "/etc/modules-load.d/seesaw.conf, or remove the VLAN from cluster.pb"
+)
+
+
+class OpFailed(Exception):
+    def __init__(self, message: str, code: int | None) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
+class HostNetwork:
+    """The LB interface, its VLANs and the VIPs, on this network namespace's kernel."""
+
+    kinds = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})
+
+    def __init__(self, sysctl_root: Path = PROC_SYS, open_rtnl: Callable[[], Any] = IPRoute) -> None:
+        self._sysctls = SysctlWriter(sysctl_root)
+        self._open_rtnl = open_rtnl
+        self._home_said: str | None = None
+        self._handlers: dict[type, Callable[[Any, Any, Snapshot], Snapshot | None]] = {
+            SetSysctls: self._set_sysctls,
+            Fail: self._fail,
+            Announce: self._announce,
+            EnsureDummy: self._ensure_dummy,
+            SetLink: self._set_link,
+            CreateLink: self._create_link,
+            DeleteLink: self._delete_link,
+            AddAddress: self._add_address,
+            DeleteAddress: self._delete_address,
+            AddRule: self._add_rule,
+            DeleteRule: self._delete_rule,
+            ReplaceRoute: self._replace_route,
+            DeleteRoute: self._delete_route,
+        }
+
+    # The Part protocol.
+
+    def read(self) -> KernelState:
+        with self._rtnl() as ipr:
+            return KernelState(observe(self._snapshot(ipr)))
+
+    def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+        results: list[StepResult] = []
+        with self._rtnl() as ipr:
+            snapshot = self._snapshot(ipr)
+            for step in steps:
+                try:
+                    ops = plan_step(step, snapshot)
+                    for op in ops:
+                        snapshot = self._perform(ipr, op, snapshot)
+                except (PlanError, OpFailed) as err:
+                    results.append(StepResult(step, str(err), err.errno))
+                else:
+                    results.append(StepResult(step))
+                if step.kind is not Kind.VIP:
+                    snapshot = self._snapshot(ipr)
+        return results
+
+    def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
+        with self._rtnl() as ipr:
+            link = read_snapshot(ipr, detail=False).link(interface)
+        if link is None:
+            raise DataplaneError(f"no such network interface {interface!r}", errno.ENODEV)
+        if not link.up:
+            raise DataplaneError(f"interface {interface!r} is down", errno.ENETDOWN)
+        send_frames(interface, announcement(link.mac, address))
+
+    def close(self) -> None:
+        """Nothing to release: every call opens and closes its own rtnetlink socket."""
+
+    # The shell.
+
+    def _rtnl(self) -> Any:
+        try:
+            return self._open_rtnl()
+        except OSError as err:
+            raise DataplaneError(f"cannot open an rtnetlink socket: {err}", err.errno) from err
+
+    def _snapshot(self, ipr: Any) -> Snapshot:
+        try:
+            links = read_snapshot(ipr, detail=False)
+            tables = frozenset(record.lb.routing_table for _, record in lb_links(links))
+            return read_snapshot(ipr, tables)
+        except NetlinkError as err:
+            raise DataplaneError(f"reading the host network failed: {err}", err.code) from err
+
+    def _perform(self, ipr: Any, op: HostOp, snapshot: Snapshot) -> Snapshot:
+        """Carry out one operation; returns the snapshot as it now stands (links kept current)."""
+        after = self._handlers[type(op)](ipr, op, snapshot)
+        return snapshot if after is None else after
+
+    def _set_sysctls(self, ipr: Any, op: SetSysctls, snapshot: Snapshot) -> None:
+        try:
+            self._sysctls.apply(op.sysctls)
+        except DataplaneError as err:
+            raise OpFailed(str(err), err.errno) from err
+
+    def _fail(self, ipr: Any, op: Fail, snapshot: Snapshot) -> None:
+        raise OpFailed(op.message, op.errno)
+
+    def _set_link(self, ipr: Any, op: SetLink, snapshot: Snapshot) -> None:
+        link = _link(snapshot, op.name)
+        _send(ipr, messages.link_set(link.index, up=op.up, mac=op.mac, alias=op.alias), f"set {op.name}")
+        if op.up is not None:
+            log.info("%s: link %s", op.name, "up" if op.up else "down")
+        snapshot.links[link.index] = dataclasses.replace(
+            link,
+            up=link.up if op.up is None else op.up,
+            running=link.running and op.up is not False,
+            mac=link.mac if op.mac is None else op.mac.lower(),
+            alias=link.alias if op.alias is None else op.alias,
+        )
+
+    def _create_link(self, ipr: Any, op: CreateLink, snapshot: Snapshot) -> Snapshot:
+        parent = _link(snapshot, op.parent).index if op.parent else 0
+        message = messages.link_add(op.name, op.kind, parent=parent, vlan_id=op.vlan_id)
+        try:
+            _send(ipr, message, f"create {op.kind} interface {op.name}")
+        except OpFailed as err:
+            if op.kind == "vlan" and err.errno == errno.EOPNOTSUPP:
+                raise OpFailed(f"cannot create {op.name}: {_VLAN_HINT}", err.errno) from err
+            raise
+        log.info("created %s interface %s", op.kind, op.name)
+        return self._snapshot(ipr)
+
+    def _delete_link(self, ipr: Any, op: DeleteLink, snapshot: Snapshot) -> Snapshot | None:
+        link = snapshot.link(op.name)
+        if link is None:
+            return None
+        _send(ipr, messages.link_delete(link.index), f"delete {op.name}", ok=_GONE)
+        log.info("deleted interface %s", op.name)
+        return self._snapshot(ipr)
+
+    def _add_address(self, ipr: Any, op: AddAddress, snapshot: Snapshot) -> None:
+        link = _link(snapshot, op.link)
+        _send(ipr, messages.address(link.index, op.interface), f"add {op.interface} to {op.link}")
+        if op.link == LOOPBACK:
+            self._say_home(LOOPBACK)
+
+    def _delete_address(self, ipr: Any, op: DeleteAddress, snapshot: Snapshot) -> None:
+        link = snapshot.link(op.link)
+        if link is not None:
+            message = messages.address(link.index, op.interface, delete=True)
+            _send(ipr, message, f"remove {op.interface} from {op.link}", ok=_GONE)
+
+    def _add_rule(self, ipr: Any, op: AddRule, snapshot: Snapshot) -> None:
+        _send(ipr, messages.rule(op.rule), _rule_text(op.rule, "add"), ok=frozenset({errno.EEXIST}))
+
+    def _delete_rule(self, ipr: Any, op: DeleteRule, snapshot: Snapshot) -> None:
+        _send(ipr, messages.rule(op.rule, delete=True), _rule_text(op.rule, "delete"), ok=_GONE)
+
+    def _replace_route(self, ipr: Any, op: ReplaceRoute, snapshot: Snapshot) -> None:
+        _send(ipr, messages.route(op.route), f"add route {op.route.dst} to table {op.route.table}")
+
+    def _delete_route(self, ipr: Any, op: DeleteRoute, snapshot: Snapshot) -> None:
+        _send(ipr, messages.route(op.route, delete=True), f"delete route {op.route.dst}", ok=_GONE)
+
+    def _ensure_dummy(self, ipr: Any, op: EnsureDummy, snapshot: Snapshot) -> Snapshot:
+        name = op.name
+        if snapshot.link(name) is None:
+            try:
+                _send(ipr, messages.link_add(name, "dummy"), f"create dummy interface {name}")
+            except OpFailed as err:
+                if err.errno != errno.EOPNOTSUPP:
+                    raise
+                self._say_home(LOOPBACK, f"the kernel has no dummy link kind; {_DUMMY_HINT}")
+                return snapshot
+            snapshot = self._snapshot(ipr)
+        link = _link(snapshot, name)
+        if not link.up:
+            _send(ipr, messages.link_set(link.index, up=True), f"bring {name} up")
+            snapshot = self._snapshot(ipr)
+        self._say_home(name, "it exists")
+        return snapshot
+
+    def _say_home(self, home: str, why: str = "") -> None:
+        """Log, once per change, where anycast and dedicated VIPs go and why."""
+        if self._home_said == home:
+            return
+        self._home_said = home
+        if home == LOOPBACK:
+            log.warning("anycast and dedicated VIPs go on lo: %s", why or f"there is no dummy interface; {_DUMMY_HINT}")
+        else:
+            log.info("anycast and dedicated VIPs go on %s (%s)", home, why)
+
+    def _announce(self, ipr: Any, op: Announce, snapshot: Snapshot) -> None:
+        link = snapshot.link(op.link)
+        if link is None:
+            return
+        deadline = time.monotonic() + (CARRIER_WAIT if op.burst else 0)
+        while not link.running and time.monotonic() < deadline:  # a link just set up activates a moment later
+            time.sleep(0.01)
+            link = read_snapshot(ipr, detail=False).link(op.link) or link
+        frames = [frame for address in op.addresses for frame in announcement(link.mac, address, op.burst)]
+        try:
+            send_frames(op.link, frames)
+        except DataplaneError as err:
+            # no carrier yet: arp_notify=1 makes the kernel announce once the link comes up
+            log.info("%s: gratuitous ARP not sent now (%s); the kernel announces on carrier", op.link, err)
+        else:
+            log.debug("%s: announced %s", op.link, ", ".join(str(a) for a in op.addresses))
+
+
+def _link(snapshot: Snapshot, name: str) -> Link:
+    link = snapshot.link(name)
+    if link is None:
+        raise OpFailed(f"no such network interface {name!r}", errno.ENODEV)
+    return link
+
+
+def _rule_text(rule: Rule, verb: str) -> str:
+    match = f"from {rule.src}" if rule.src is not None else f"to {rule.dst}"
+    return f"{verb} rule `{match} lookup {rule.table}`"
+
+
+def _send(ipr: Any, message: Any, what: str, ok: frozenset[int] = frozenset()) -> None:
+    try:
+        ipr.nlm_request_batch([message])
+    except NetlinkError as err:
+        if err.code in ok:
+            return
+        raise OpFailed(f"{what}: {_strerror(err)}", err.code) from err
+
+
+def _strerror(err: NetlinkError) -> str:
+    text = err.args[1] if len(err.args) > 1 else str(err)
+    return f"{text} (errno {err.code})"

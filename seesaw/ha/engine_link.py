@@ -40,7 +40,7 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
 ]
-FAREWELL_WAIT = 0.5  # at most this long for the last report to leave on shutdown
+FAREWELL_WAIT = 1.0  # at most this long for the engine to take the last report on shutdown
 
 
 class EngineLink:
@@ -77,15 +77,12 @@ class EngineLink:
 
     async def _session(self, stop: asyncio.Event) -> None:
         queue: asyncio.Queue[ha_pb2.HAReport | None] = asyncio.Queue()
-        drained = asyncio.Event()  # every queued report was handed to gRPC, and the stream half-closed
-
         def report() -> None:
             queue.put_nowait(ha_pb2.HAReport(status=self._node.status()))
 
         async def reports() -> AsyncIterator[ha_pb2.HAReport]:
             while (item := await queue.get()) is not None:
                 yield item
-            drained.set()
 
         self._node.on_report = report
         report()
@@ -102,8 +99,9 @@ class EngineLink:
                     return
                 self._node.stop()  # queues the SHUTDOWN report
                 queue.put_nowait(None)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(drained.wait(), FAREWELL_WAIT)
+                # The engine ends its side once it has read our half-closed stream to the end: only
+                # then has the SHUTDOWN report surely arrived (handing it to gRPC is not enough).
+                await asyncio.wait({reader}, timeout=FAREWELL_WAIT)
             finally:
                 self._node.on_report = lambda: None
                 for task in (reader, ticker, stopper):

@@ -148,7 +148,7 @@ class ScriptedEngine(engine_pb2_grpc.EngineHAServicer):
         self.sessions += 1
         reader = threading.Thread(target=self._collect, args=(request_iterator,), daemon=True)
         reader.start()
-        while context.is_active():
+        while context.is_active() and reader.is_alive():  # like the engine: done when HA half-closes
             try:
                 command = self._commands.get(timeout=0.05)
             except queue.Empty:

@@ -1,0 +1,274 @@
+"""Reconcile bench: NCC's kernel dataplanes against their raw tools, figures beside a same-run baseline.
+
+    python bench/reconcile.py [--quick] [--services N] [--flips N] [--no-ipvs]
+
+nftables half (here, as root, in a private network namespace made with
+`unshare --net --mount`; nothing touches the host), each figure end to end inside
+NCC (protobuf -> model -> plan -> nftables part -> kernel acknowledgement ->
+commit, no gRPC):
+
+    nft_cold_apply_10k  N services x 4 NAT destinations into empty tables;  baseline: one raw `nft -f` of the
+                        same ruleset (what our tables hold afterwards, as `nft list` prints it)
+    one_flip_p99        one destination's weight changed, p99 (one transaction); baseline: the same
+                        transaction (slots and dispatch: delete + add) as one `nft -f`
+    noop_writes         the unchanged state applied again: kernel writes (and seconds); baseline: the writes of a
+                        replay (every object again, what Seesaw's Go NCC does after an engine restart)
+    nft_read_10k        a full read of our tables (what an audit costs); baseline: `nft list table`
+
+IPVS half: bench/reconcile_ipvs.py in the user-mode-linux guest (scripts/run-in-uml),
+its BENCH lines relayed as they are.
+
+Each figure is one line: `BENCH <name> ours=<v> baseline=<v> ratio=<ours/baseline> unit=<u> [key=value...]`.
+--quick uses 1,000 services and 50 flips (well under a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DESTINATIONS = 4
+INSIDE = "--inside-netns"
+
+
+def vip(i: int) -> str:
+    return f"10.{100 + i // 65536}.{i // 256 % 256}.{i % 256}"
+
+
+def backend(i: int, b: int) -> str:
+    return f"192.168.{b}.{i % 250 + 1}"
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def bench_line(name: str, ours: float, baseline: float, unit: str, **extra: object) -> str:
+    ratio = ours / baseline if baseline else 0.0
+    fields = " ".join(f"{key}={value}" for key, value in extra.items())
+    return f"BENCH {name} ours={ours:.4g} baseline={baseline:.4g} ratio={ratio:.3f} unit={unit} {fields}".rstrip()
+
+
+def nft_file(script: str) -> float:
+    """Wall time of one `nft -f` of `script` (a fresh process, as an operator would run it)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".nft") as file:
+        file.write(script)
+        file.flush()
+        start = time.perf_counter()
+        done = subprocess.run(["nft", "-f", file.name], capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"nft -f failed: {done.stderr.strip()[:500]}")
+    return elapsed
+
+
+def nft_text(*args: str) -> str:
+    return subprocess.run(["nft", *args], check=True, capture_output=True, text=True).stdout
+
+
+async def measure_nft(services: int, flips: int) -> list[str]:
+    from seesaw.common.clock import SystemClock
+    from seesaw.ncc import convert
+    from seesaw.ncc.dataplane import DataplaneError, KernelState
+    from seesaw.ncc.kernel.nft_exec import Nft
+    from seesaw.ncc.kernel.nft_services import NftServices
+    from seesaw.ncc.model import IPAddress
+    from seesaw.ncc.runner import Runner
+    from seesaw.ncc.steps import Step, StepResult
+    from seesaw.pb import common_pb2, ncc_pb2
+
+    class ServicesOnly:
+        """A Dataplane of the nftables services part alone (this bench programs services and destinations)."""
+
+        name = "nftables"
+
+        def __init__(self, part: NftServices) -> None:
+            self.part = part
+
+        def read(self) -> KernelState:
+            return self.part.read()
+
+        def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+            return self.part.apply(steps)
+
+        def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
+            raise DataplaneError("this bench has no host-network part", errno.EOPNOTSUPP)
+
+        def close(self) -> None:
+            self.part.close()
+
+    def vserver(i: int, weight: int = 1) -> ncc_pb2.Partition:
+        destinations = [
+            ncc_pb2.Destination(
+                address=backend(i, b), port=80, weight=weight if b == 0 else 1, forwarding=common_pb2.FWD_MASQ
+            )
+            for b in range(DESTINATIONS)
+        ]
+        service = ncc_pb2.Service(
+            family=common_pb2.AF_INET,
+            protocol=common_pb2.IPPROTO_TCP,
+            address=vip(i),
+            port=80,
+            scheduler="wrr",
+            destinations=destinations,
+        )
+        return ncc_pb2.Partition(name=f"vs{i}", services=[service])
+
+    class Recorder:
+        """libnftables, keeping each script it ran (the flips are replayed as the baseline)."""
+
+        def __init__(self, nft: Nft) -> None:
+            self.nft = nft
+            self.scripts: list[str] = []
+
+        def run(self, script: str) -> None:
+            self.nft.run(script)
+            self.scripts.append(script)
+
+        def list(self, what: str, terse: bool = False) -> dict[str, Any] | None:
+            return self.nft.list(what, terse)
+
+        def text(self, what: str, terse: bool = False) -> str | None:
+            return self.nft.text(what, terse)
+
+    lines = []
+    nft = Nft()
+    recorder = Recorder(nft)
+    part = NftServices(nft=recorder)
+    runner = Runner(ServicesOnly(part), "bench", SystemClock(), audit_interval=0)
+    await runner.start()
+
+    # cold apply, then the same ruleset through one raw `nft -f`
+    full = ncc_pb2.ApplyRequest(partitions=[vserver(i) for i in range(services)], replace_all=True)
+    before = nft.transactions
+    start = time.perf_counter()
+    request, errors = convert.request_from_pb(full)
+    outcome = await runner.apply(request, errors)
+    cold = time.perf_counter() - start
+    objects = services * (1 + DESTINATIONS)
+    if outcome.errors or outcome.writes != objects:
+        raise SystemExit(f"cold apply: {outcome.writes} writes of {objects}, errors {outcome.errors[:3]}")
+    transactions = nft.transactions - before
+    ruleset = nft_text("list", "table", "ip", "seesaw")
+    elements = ruleset.count(" : ") + ruleset.count('comment "MASQ')
+    nft_text("add", "table", "ip", "baseline")
+    baseline_cold = nft_file(ruleset.replace("table ip seesaw", "table ip baseline", 1))
+    lines.append(
+        bench_line(
+            "nft_cold_apply_10k",
+            cold,
+            baseline_cold,
+            "s",
+            services=services,
+            destinations=services * DESTINATIONS,
+            elements=elements,
+            transactions=transactions,
+        )
+    )
+
+    # re-applying the unchanged state
+    before = nft.transactions
+    start = time.perf_counter()
+    request, errors = convert.request_from_pb(full)
+    outcome = await runner.apply(request, errors)
+    noop = time.perf_counter() - start
+    if nft.transactions != before:
+        raise SystemExit("re-applying the unchanged state wrote to the kernel")
+    lines.append(bench_line("noop_writes", outcome.writes, objects, "count", seconds=f"{noop:.4f}", dataplane="nft"))
+
+    # one destination flipped (its weight: its slots, and the service's slot count, change)
+    samples, writes, sizes = [], [], []
+    recorder.scripts.clear()
+    for n in range(flips):
+        i = n * 7919 % services
+        message = ncc_pb2.ApplyRequest(partitions=[vserver(i, weight=2 + n % 2)])
+        before = nft.transactions
+        start = time.perf_counter()
+        request, errors = convert.request_from_pb(message)
+        outcome = await runner.apply(request, errors)
+        samples.append(time.perf_counter() - start)
+        writes.append(nft.transactions - before)
+        if outcome.errors or outcome.writes != 1:
+            raise SystemExit(f"flip {n}: {outcome.writes} writes, errors {outcome.errors[:3]}")
+    if set(writes) != {1}:
+        raise SystemExit(f"a flip cost {sorted(set(writes))} transactions, not 1")
+    for script in recorder.scripts[:20]:  # the same changes, replayed by hand on the baseline's copy
+        sizes.append(nft_file(script.replace("ip seesaw", "ip baseline") + "\n"))
+    lines.append(
+        bench_line("one_flip_p99", p99(samples) * 1000, p99(sizes) * 1000, "ms", transactions=1, dataplane="nft")
+    )
+
+    # a full read (an audit's cost)
+    start = time.perf_counter()
+    state = part.read()
+    read = time.perf_counter() - start
+    if len(state.objects) != objects:
+        raise SystemExit(f"read {len(state.objects)} objects, applied {objects}")
+    start = time.perf_counter()
+    nft_text("-j", "list", "table", "ip", "seesaw")
+    baseline_read = time.perf_counter() - start
+    lines.append(bench_line("nft_read_10k", read, baseline_read, "s", objects=objects))
+    part.close()
+    return lines
+
+
+def nft_half(args: argparse.Namespace) -> int:
+    """Run the nftables half in a private network namespace; relay its lines."""
+    command = [sys.executable, "-m", "seesaw.lab.isolate", sys.executable, __file__, INSIDE]
+    command += ["--services", str(args.services), "--flips", str(args.flips)]
+    done = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--", *command], cwd=ROOT)
+    return done.returncode
+
+
+def ipvs_half(args: argparse.Namespace) -> int:
+    runner = ROOT / "scripts" / "run-in-uml"
+    bench = ROOT / "bench" / "reconcile_ipvs.py"
+    if not runner.exists() or not bench.exists():
+        print(f"# IPVS half skipped: {runner.name if not runner.exists() else bench.name} is missing", flush=True)
+        return 0
+    command = [str(runner), "--", sys.executable, str(bench), "--services", str(args.services)]
+    command += ["--flips", str(args.flips)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            print(line, flush=True)
+    if done.returncode != 0:
+        print(f"# IPVS half failed (exit {done.returncode}): {done.stderr.strip()[-500:]}", flush=True)
+    return done.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 services and 50 flips")
+    parser.add_argument("--services", type=int, help="services (default 10,000; 1,000 with --quick)")
+    parser.add_argument("--flips", type=int, help="flips for the p99 (default 300; 50 with --quick)")
+    parser.add_argument("--no-ipvs", action="store_true", help="skip the IPVS half (the UML guest)")
+    parser.add_argument(INSIDE, action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.services = args.services or (1_000 if args.quick else 10_000)
+    args.flips = args.flips or (50 if args.quick else 300)
+    if args.inside_netns:
+        for line in asyncio.run(measure_nft(args.services, args.flips)):
+            print(line, flush=True)
+        return
+    if os.geteuid() != 0:
+        sys.exit("the bench needs root (a private network namespace for nftables, a UML guest for IPVS)")
+    status = nft_half(args)
+    if not args.no_ipvs:
+        status = ipvs_half(args) or status
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -77,6 +77,7 @@ class EngineLink:
 
     async def _session(self, stop: asyncio.Event) -> None:
         queue: asyncio.Queue[ha_pb2.HAReport | None] = asyncio.Queue()
+
         def report() -> None:
             queue.put_nowait(ha_pb2.HAReport(status=self._node.status()))
 

@@ -10,11 +10,15 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WhoAmIReply(_message.Message):
-    __slots__ = ("user", "role", "groups")
+    __slots__ = ("user", "role", "groups", "via", "granted_vservers")
     USER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
+    VIA_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_VSERVERS_FIELD_NUMBER: _ClassVar[int]
     user: str
     role: str
     groups: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
+    via: str
+    granted_vservers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., via: _Optional[str] = ..., granted_vservers: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -102,6 +102,21 @@ class SeesawECUStub:
                 request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_engine__pb2.FailoverReply.FromString,
                 _registered_method=True)
+        self.Reload = channel.unary_unary(
+                '/seesaw.ecu.SeesawECU/Reload',
+                request_serializer=seesaw_dot_pb_dot_engine__pb2.ReloadRequest.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.ReloadReply.FromString,
+                _registered_method=True)
+        self.GetConfigDiff = channel.unary_unary(
+                '/seesaw.ecu.SeesawECU/GetConfigDiff',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.ConfigDiff.FromString,
+                _registered_method=True)
+        self.GetDataplane = channel.unary_unary(
+                '/seesaw.ecu.SeesawECU/GetDataplane',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.DataplaneView.FromString,
+                _registered_method=True)
 
 
 class SeesawECUServicer:
@@ -185,6 +200,24 @@ class SeesawECUServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reload(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfigDiff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDataplane(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SeesawECUServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -252,6 +285,21 @@ def add_SeesawECUServicer_to_server(servicer, server):
                     servicer.Failover,
                     request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
                     response_serializer=seesaw_dot_pb_dot_engine__pb2.FailoverReply.SerializeToString,
+            ),
+            'Reload': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reload,
+                    request_deserializer=seesaw_dot_pb_dot_engine__pb2.ReloadRequest.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.ReloadReply.SerializeToString,
+            ),
+            'GetConfigDiff': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfigDiff,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.ConfigDiff.SerializeToString,
+            ),
+            'GetDataplane': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDataplane,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.DataplaneView.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -605,6 +653,87 @@ class SeesawECU:
             '/seesaw.ecu.SeesawECU/Failover',
             seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
             seesaw_dot_pb_dot_engine__pb2.FailoverReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ecu.SeesawECU/Reload',
+            seesaw_dot_pb_dot_engine__pb2.ReloadRequest.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.ReloadReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfigDiff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ecu.SeesawECU/GetConfigDiff',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.ConfigDiff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDataplane(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ecu.SeesawECU/GetDataplane',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.DataplaneView.FromString,
             options,
             channel_credentials,
             insecure,

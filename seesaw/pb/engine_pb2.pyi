@@ -1,6 +1,7 @@
 from seesaw.pb import common_pb2 as _common_pb2
 from seesaw.pb import ha_pb2 as _ha_pb2
 from seesaw.pb import healthcheck_pb2 as _healthcheck_pb2
+from seesaw.pb import ncc_pb2 as _ncc_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -55,7 +56,7 @@ class Attribute(_message.Message):
     def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class ConfigStatus(_message.Message):
-    __slots__ = ("last_update_unix", "attributes", "warnings", "source", "generation", "loaded_unix_ms", "last_error", "last_error_unix_ms", "path", "reloads_total", "reload_errors_total")
+    __slots__ = ("last_update_unix", "attributes", "warnings", "source", "generation", "loaded_unix_ms", "last_error", "last_error_unix_ms", "path", "reloads_total", "reload_errors_total", "origin", "last_check_unix_ms")
     LAST_UPDATE_UNIX_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +68,8 @@ class ConfigStatus(_message.Message):
     PATH_FIELD_NUMBER: _ClassVar[int]
     RELOADS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     RELOAD_ERRORS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHECK_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     last_update_unix: int
     attributes: _containers.RepeatedCompositeFieldContainer[Attribute]
     warnings: _containers.RepeatedScalarFieldContainer[str]
@@ -78,7 +81,9 @@ class ConfigStatus(_message.Message):
     path: str
     reloads_total: int
     reload_errors_total: int
-    def __init__(self, last_update_unix: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., generation: _Optional[int] = ..., loaded_unix_ms: _Optional[int] = ..., last_error: _Optional[str] = ..., last_error_unix_ms: _Optional[int] = ..., path: _Optional[str] = ..., reloads_total: _Optional[int] = ..., reload_errors_total: _Optional[int] = ...) -> None: ...
+    origin: str
+    last_check_unix_ms: int
+    def __init__(self, last_update_unix: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., generation: _Optional[int] = ..., loaded_unix_ms: _Optional[int] = ..., last_error: _Optional[str] = ..., last_error_unix_ms: _Optional[int] = ..., path: _Optional[str] = ..., reloads_total: _Optional[int] = ..., reload_errors_total: _Optional[int] = ..., origin: _Optional[str] = ..., last_check_unix_ms: _Optional[int] = ...) -> None: ...
 
 class CheckState(_message.Message):
     __slots__ = ("id", "name", "type", "mode", "target", "port", "state", "message", "latency_us", "checked_unix_ms")
@@ -304,6 +309,56 @@ class ReloadReply(_message.Message):
     message: str
     def __init__(self, message: _Optional[str] = ...) -> None: ...
 
+class ReloadRequest(_message.Message):
+    __slots__ = ("force",)
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    force: bool
+    def __init__(self, force: _Optional[bool] = ...) -> None: ...
+
+class VserverChange(_message.Message):
+    __slots__ = ("name", "kind", "details")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CHANGED: _ClassVar[VserverChange.Kind]
+        ADDED: _ClassVar[VserverChange.Kind]
+        REMOVED: _ClassVar[VserverChange.Kind]
+    CHANGED: VserverChange.Kind
+    ADDED: VserverChange.Kind
+    REMOVED: VserverChange.Kind
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: VserverChange.Kind
+    details: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[VserverChange.Kind, str]] = ..., details: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ConfigDiff(_message.Message):
+    __slots__ = ("source", "origin", "changed", "metadata_only", "running_last_updated", "candidate_last_updated", "vservers", "cluster", "refusals", "steps", "step_limit")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    METADATA_ONLY_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_LAST_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_LAST_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    VSERVERS_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    REFUSALS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    STEP_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    origin: str
+    changed: bool
+    metadata_only: bool
+    running_last_updated: int
+    candidate_last_updated: int
+    vservers: _containers.RepeatedCompositeFieldContainer[VserverChange]
+    cluster: _containers.RepeatedScalarFieldContainer[str]
+    refusals: _containers.RepeatedScalarFieldContainer[str]
+    steps: int
+    step_limit: int
+    def __init__(self, source: _Optional[str] = ..., origin: _Optional[str] = ..., changed: _Optional[bool] = ..., metadata_only: _Optional[bool] = ..., running_last_updated: _Optional[int] = ..., candidate_last_updated: _Optional[int] = ..., vservers: _Optional[_Iterable[_Union[VserverChange, _Mapping]]] = ..., cluster: _Optional[_Iterable[str]] = ..., refusals: _Optional[_Iterable[str]] = ..., steps: _Optional[int] = ..., step_limit: _Optional[int] = ...) -> None: ...
+
 class ConfigSourceRequest(_message.Message):
     __slots__ = ("source",)
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -347,3 +402,31 @@ class FailoverReply(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     message: str
     def __init__(self, message: _Optional[str] = ...) -> None: ...
+
+class Caller(_message.Message):
+    __slots__ = ("user", "role", "groups", "uid", "via", "granted_vservers")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    VIA_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_VSERVERS_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    role: str
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    uid: int
+    via: str
+    granted_vservers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., uid: _Optional[int] = ..., via: _Optional[str] = ..., granted_vservers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DataplaneView(_message.Message):
+    __slots__ = ("connected", "error", "state", "status")
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    connected: bool
+    error: str
+    state: _ncc_pb2.DataplaneState
+    status: _ncc_pb2.StatusResponse
+    def __init__(self, connected: _Optional[bool] = ..., error: _Optional[str] = ..., state: _Optional[_Union[_ncc_pb2.DataplaneState, _Mapping]] = ..., status: _Optional[_Union[_ncc_pb2.StatusResponse, _Mapping]] = ...) -> None: ...

@@ -99,6 +99,26 @@ class EngineStub:
                 request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_engine__pb2.FailoverReply.FromString,
                 _registered_method=True)
+        self.Reload = channel.unary_unary(
+                '/seesaw.engine.Engine/Reload',
+                request_serializer=seesaw_dot_pb_dot_engine__pb2.ReloadRequest.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.ReloadReply.FromString,
+                _registered_method=True)
+        self.GetConfigDiff = channel.unary_unary(
+                '/seesaw.engine.Engine/GetConfigDiff',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.ConfigDiff.FromString,
+                _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/seesaw.engine.Engine/WhoAmI',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.Caller.FromString,
+                _registered_method=True)
+        self.GetDataplane = channel.unary_unary(
+                '/seesaw.engine.Engine/GetDataplane',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_engine__pb2.DataplaneView.FromString,
+                _registered_method=True)
 
 
 class EngineServicer:
@@ -178,6 +198,34 @@ class EngineServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reload(self, request, context):
+        """ReloadConfig with options (force).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfigDiff(self, request, context):
+        """What a reload would change, without changing anything.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WhoAmI(self, request, context):
+        """The caller as the engine sees it: user, groups, role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDataplane(self, request, context):
+        """What NCC has programmed, with counters (writes, drift repairs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +288,26 @@ def add_EngineServicer_to_server(servicer, server):
                     servicer.Failover,
                     request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
                     response_serializer=seesaw_dot_pb_dot_engine__pb2.FailoverReply.SerializeToString,
+            ),
+            'Reload': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reload,
+                    request_deserializer=seesaw_dot_pb_dot_engine__pb2.ReloadRequest.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.ReloadReply.SerializeToString,
+            ),
+            'GetConfigDiff': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfigDiff,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.ConfigDiff.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.Caller.SerializeToString,
+            ),
+            'GetDataplane': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDataplane,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_engine__pb2.DataplaneView.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -568,6 +636,114 @@ class Engine:
             '/seesaw.engine.Engine/Failover',
             seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
             seesaw_dot_pb_dot_engine__pb2.FailoverReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.engine.Engine/Reload',
+            seesaw_dot_pb_dot_engine__pb2.ReloadRequest.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.ReloadReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfigDiff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.engine.Engine/GetConfigDiff',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.ConfigDiff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.engine.Engine/WhoAmI',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.Caller.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDataplane(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.engine.Engine/GetDataplane',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_engine__pb2.DataplaneView.FromString,
             options,
             channel_credentials,
             insecure,

@@ -125,18 +125,46 @@ class LBInterface(_message.Message):
     def __init__(self, name: _Optional[str] = ..., node_interface: _Optional[str] = ..., dummy_interface: _Optional[str] = ..., node_ipv4: _Optional[str] = ..., node_ipv6: _Optional[str] = ..., cluster_vip_ipv4: _Optional[str] = ..., cluster_vip_ipv6: _Optional[str] = ..., vrid: _Optional[int] = ..., use_vmac: _Optional[bool] = ..., routing_table: _Optional[int] = ..., up: _Optional[bool] = ..., vlans: _Optional[_Iterable[_Union[VLAN, _Mapping]]] = ...) -> None: ...
 
 class ApplyRequest(_message.Message):
-    __slots__ = ("partitions", "lb", "has_lb", "replace_all", "dry_run")
+    __slots__ = ("partitions", "lb", "has_lb", "replace_all", "dry_run", "bgp", "has_bgp")
     PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     LB_FIELD_NUMBER: _ClassVar[int]
     HAS_LB_FIELD_NUMBER: _ClassVar[int]
     REPLACE_ALL_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    BGP_FIELD_NUMBER: _ClassVar[int]
+    HAS_BGP_FIELD_NUMBER: _ClassVar[int]
     partitions: _containers.RepeatedCompositeFieldContainer[Partition]
     lb: LBInterface
     has_lb: bool
     replace_all: bool
     dry_run: bool
-    def __init__(self, partitions: _Optional[_Iterable[_Union[Partition, _Mapping]]] = ..., lb: _Optional[_Union[LBInterface, _Mapping]] = ..., has_lb: _Optional[bool] = ..., replace_all: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    bgp: BGPConfig
+    has_bgp: bool
+    def __init__(self, partitions: _Optional[_Iterable[_Union[Partition, _Mapping]]] = ..., lb: _Optional[_Union[LBInterface, _Mapping]] = ..., has_lb: _Optional[bool] = ..., replace_all: _Optional[bool] = ..., dry_run: _Optional[bool] = ..., bgp: _Optional[_Union[BGPConfig, _Mapping]] = ..., has_bgp: _Optional[bool] = ...) -> None: ...
+
+class BGPPeer(_message.Message):
+    __slots__ = ("address", "description")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    description: str
+    def __init__(self, address: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class BGPConfig(_message.Message):
+    __slots__ = ("enabled", "local_asn", "remote_asn", "router_id", "peers", "networks")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_ASN_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_ASN_FIELD_NUMBER: _ClassVar[int]
+    ROUTER_ID_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    local_asn: int
+    remote_asn: int
+    router_id: str
+    peers: _containers.RepeatedCompositeFieldContainer[BGPPeer]
+    networks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, enabled: _Optional[bool] = ..., local_asn: _Optional[int] = ..., remote_asn: _Optional[int] = ..., router_id: _Optional[str] = ..., peers: _Optional[_Iterable[_Union[BGPPeer, _Mapping]]] = ..., networks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlanStep(_message.Message):
     __slots__ = ("op", "kind", "key", "partition", "detail")
@@ -231,6 +259,40 @@ class StatusResponse(_message.Message):
     apply_errors_total: int
     partitions: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, dataplane: _Optional[str] = ..., dataplane_reason: _Optional[str] = ..., generation: _Optional[int] = ..., writes_total: _Optional[int] = ..., drift_repairs_total: _Optional[int] = ..., apply_errors_total: _Optional[int] = ..., partitions: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BGPNeighbor(_message.Message):
+    __slots__ = ("address", "asn", "local_asn", "router_id", "description", "state", "uptime_s", "peer_group", "updates_sent", "updates_received", "messages_sent", "messages_received")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ASN_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_ASN_FIELD_NUMBER: _ClassVar[int]
+    ROUTER_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    PEER_GROUP_FIELD_NUMBER: _ClassVar[int]
+    UPDATES_SENT_FIELD_NUMBER: _ClassVar[int]
+    UPDATES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_SENT_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    asn: int
+    local_asn: int
+    router_id: str
+    description: str
+    state: str
+    uptime_s: int
+    peer_group: str
+    updates_sent: int
+    updates_received: int
+    messages_sent: int
+    messages_received: int
+    def __init__(self, address: _Optional[str] = ..., asn: _Optional[int] = ..., local_asn: _Optional[int] = ..., router_id: _Optional[str] = ..., description: _Optional[str] = ..., state: _Optional[str] = ..., uptime_s: _Optional[int] = ..., peer_group: _Optional[str] = ..., updates_sent: _Optional[int] = ..., updates_received: _Optional[int] = ..., messages_sent: _Optional[int] = ..., messages_received: _Optional[int] = ...) -> None: ...
+
+class BGPNeighborList(_message.Message):
+    __slots__ = ("neighbors",)
+    NEIGHBORS_FIELD_NUMBER: _ClassVar[int]
+    neighbors: _containers.RepeatedCompositeFieldContainer[BGPNeighbor]
+    def __init__(self, neighbors: _Optional[_Iterable[_Union[BGPNeighbor, _Mapping]]] = ...) -> None: ...
 
 class ARPRequest(_message.Message):
     __slots__ = ("interfaces",)

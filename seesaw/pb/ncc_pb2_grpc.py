@@ -60,6 +60,11 @@ class NCCStub:
                 request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
                 _registered_method=True)
+        self.ListBGPNeighbors = channel.unary_unary(
+                '/seesaw.ncc.NCC/ListBGPNeighbors',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.FromString,
+                _registered_method=True)
 
 
 class NCCServicer:
@@ -96,6 +101,13 @@ class NCCServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBGPNeighbors(self, request, context):
+        """The BGP speaker's neighbours, live; FAILED_PRECONDITION (with the reason) when bgpd cannot be reached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NCCServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +135,11 @@ def add_NCCServicer_to_server(servicer, server):
                     servicer.Reset,
                     request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
                     response_serializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.SerializeToString,
+            ),
+            'ListBGPNeighbors': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBGPNeighbors,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -260,6 +277,33 @@ class NCC:
             '/seesaw.ncc.NCC/Reset',
             seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
             seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBGPNeighbors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ncc.NCC/ListBGPNeighbors',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,7 +7,9 @@ The keys this project adds:
     [dataplane] backend = auto | ipvs | nftables | sim
     [ha]        advert_interval_ms, preempt, format = seesaw | rfc5798, unicast_peer(s)
     [interface] dummy, routing_table (1..250, as NCC requires)
-    [engine]    max_vserver_changes, max_delete_share, sync_port
+    [engine]    max_vserver_changes, max_delete_share, sync_port, sync_cert, sync_key, sync_ca,
+                config_source, config_check_interval_sec, config_archive_keep
+    [config_server] port, ca_cert, timeout_sec (beside Seesaw's primary, secondary, tertiary)
     [ecu]       control_port, monitor_port
 
 Values are read as Seesaw's goconf read them: booleans accept
@@ -121,6 +123,12 @@ def _hostname(value: str) -> str:
     return value
 
 
+def _path(value: str) -> str:
+    if "\x00" in value:
+        raise _BadValue(f"{quote(value)} is not a file path")
+    return value
+
+
 def _ip_list(value: str) -> tuple[str, ...]:
     peers = []
     for item in re.split(r"[\s,]+", value.strip()):
@@ -159,6 +167,15 @@ _KEYS: dict[tuple[str, str], tuple[str, Converter]] = {
     ("engine", "max_vserver_changes"): ("max_vserver_changes", _integer(0, 1_000_000)),
     ("engine", "max_delete_share"): ("max_delete_share", _fraction),
     ("engine", "sync_port"): ("sync_port", _PORT),
+    ("engine", "sync_cert"): ("sync_cert", _path),
+    ("engine", "sync_key"): ("sync_key", _path),
+    ("engine", "sync_ca"): ("sync_ca", _path),
+    ("engine", "config_source"): ("config_source", _choice("disk", "peer", "server")),
+    ("engine", "config_check_interval_sec"): ("config_check_interval", _integer(1, 86400, " seconds")),
+    ("engine", "config_archive_keep"): ("config_archive_keep", _integer(0, 100_000)),
+    ("config_server", "port"): ("config_server_port", _PORT),
+    ("config_server", "ca_cert"): ("config_server_ca", _path),
+    ("config_server", "timeout_sec"): ("config_server_timeout", _integer(1, 600, " seconds")),
     ("ecu", "control_port"): ("ecu_control_port", _PORT),
     ("ecu", "monitor_port"): ("ecu_monitor_port", _PORT),
 }
@@ -287,7 +304,7 @@ class _Reader:
 
     def key(self, section: str, key: str, value: str) -> None:
         name = f"{section}.{key}"
-        if section == "config_server":
+        if section == "config_server" and (section, key) not in _KEYS:
             self.config_server(name, key, value)
             return
         if section == "extra_service_anycast":
@@ -314,7 +331,11 @@ class _Reader:
     def config_server(self, name: str, key: str, value: str) -> None:
         if key not in _CONFIG_SERVER_KEYS:
             self.unknown.append(name)
-            self.problem(name, "unknown key: [config_server] knows primary, secondary, tertiary", Severity.WARNING)
+            self.problem(
+                name,
+                "unknown key: [config_server] knows primary, secondary, tertiary, port, ca_cert, timeout_sec",
+                Severity.WARNING,
+            )
             return
         if not value:
             return
@@ -377,6 +398,14 @@ class _Reader:
                 "anycast_enabled is false, so these addresses are never advertised: "
                 "set anycast_enabled = true in [cluster] or remove the section",
                 Severity.WARNING,
+            )
+        tls = [k for k in ("sync_cert", "sync_key", "sync_ca") if v.get(k)]
+        if tls and len(tls) < 3:
+            missing = [k for k in ("sync_cert", "sync_key", "sync_ca") if k not in tls]
+            self.problem(
+                f"engine.{tls[0]}",
+                f"sync TLS needs sync_cert, sync_key and sync_ca together: also set {', '.join(missing)} "
+                "in [engine], or remove the others to sync without TLS",
             )
         ports = {
             "ecu.control_port": v.get("ecu_control_port", Settings.ecu_control_port),

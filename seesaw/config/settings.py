@@ -31,6 +31,10 @@ class Settings:
     vrid: int = 60
     # [config_server] primary, secondary, tertiary (in order)
     config_servers: tuple[str, ...] = DEFAULT_CONFIG_SERVERS
+    # [config_server] port, ca_cert, timeout_sec (hard-coded in Seesaw v2)
+    config_server_port: int = 10255
+    config_server_ca: str = ""  # empty: <config-dir>/ssl/ca.crt; relative paths are under the config dir
+    config_server_timeout: int = 20  # seconds per server address
     # [interface]
     node_interface: str = "eth0"
     lb_interface: str = "eth1"
@@ -49,6 +53,12 @@ class Settings:
     max_vserver_changes: int = 10  # per config update; 0 = unlimited
     max_delete_share: float = 0.5  # refuse configs deleting more, unless forced
     sync_port: int = 10258
+    sync_cert: str = ""  # PEM paths for mutual TLS on the sync port; all three or none
+    sync_key: str = ""
+    sync_ca: str = ""
+    config_source: str = "disk"  # where the cluster config comes from at start: disk | peer | server
+    config_check_interval: int = 60  # seconds between checks of a peer or server source
+    config_archive_keep: int = 100  # previous cluster.pb versions kept in <config-dir>/archive
     # [ecu]
     ecu_control_port: int = 10256
     ecu_monitor_port: int = 10257

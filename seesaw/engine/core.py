@@ -15,8 +15,9 @@ Rules kept here:
 * A node missing from the cluster config, or with vservers disabled, runs no
   vservers (and says why in the warnings).
 * NCC gets only what changed since its last successful apply: one partition
-  per vserver (`vserver:<name>`), one for the healthcheck marks, and the LB
-  interface. After (re)connecting it gets everything with `replace_all`.
+  per vserver (`vserver:<name>`), one for the healthcheck marks, one for the
+  service anycast VIPs, the LB interface, and the BGP config (`anycast`).
+  After (re)connecting it gets everything with `replace_all`.
   Nothing goes to NCC before the first config is loaded, so an engine that
   restarts with a broken config leaves the dataplane as it was.
 * An NCC failure is remembered (status, warnings) and the same changes are
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from seesaw.common.clock import Clock
 from seesaw.config.model import Cluster, HAState, Node, VIPType
 from seesaw.config.settings import Settings
-from seesaw.engine import ratelimit
+from seesaw.engine import anycast, ratelimit, rollout
 from seesaw.engine.access import VserverAccess
 from seesaw.engine.checks import CheckKey, CheckStatus
 from seesaw.engine.ha_state import HAStateMachine, cluster_vip_ipv4, cluster_vip_ipv6, ha_config, this_node
@@ -42,7 +43,7 @@ from seesaw.engine.marks import FWM_BASE, FWM_SIZE, MarkAllocator
 from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES, Overrides, destination_vserver
 from seesaw.engine.validation import config_problems
 from seesaw.engine.vserver import VserverMachine, partition_name
-from seesaw.pb import engine_pb2, ha_pb2, healthcheck_pb2, ncc_pb2
+from seesaw.pb import common_pb2, engine_pb2, ha_pb2, healthcheck_pb2, ncc_pb2
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class ConfigInfo:
     reloads_total: int = 0
     reload_errors_total: int = 0
     file_warnings: tuple[str, ...] = ()  # what the loader found questionable in the files
+    origin: str = ""  # where the running config came from: the file, a config server URL, the peer
+    last_check_unix_ms: int = 0  # the last look at the source, successful or not
 
 
 @dataclass
@@ -111,21 +114,28 @@ class Engine:
         self.ncc = NCCInfo()
         self.overrides_version = 0
         self.healthcheck_sessions = 0  # kept by the healthcheck link
+        self.sync_warning = ""  # kept by the peer sync client: why this backup is not in sync
         self._node_warning = ""
         self._dirty: set[str] = set()  # partition names that may have changed
         self._resync = True
         self._applied: dict[str, ncc_pb2.Partition] = {}
         self._applied_lb: ncc_pb2.LBInterface | None = None
+        self._applied_bgp: ncc_pb2.BGPConfig | None = None
 
     # ------------------------------------------------------------------ config
 
-    def load_config(self, cluster: Cluster, path: str = "", settings: Settings | None = None) -> str:
+    def load_config(
+        self, cluster: Cluster, path: str = "", settings: Settings | None = None, *, force: bool = False
+    ) -> str:
         """Take a new cluster config (and seesaw.cfg values, if given), or raise
-        ConfigRefused and change nothing."""
+        ConfigRefused and change nothing. `force` takes a config that deletes
+        more vservers than max_delete_share allows."""
         now_ms = int(self.clock.wall() * 1000)
         self.config_info.reloads_total += 1
         new_settings = settings if settings is not None else self.settings
-        problems = config_problems(cluster, new_settings) + self._deletion_problems(cluster, new_settings)
+        problems = config_problems(cluster, new_settings)
+        if not force:
+            problems += self._deletion_problems(cluster, new_settings)
         if problems:
             self.record_config_error("\n".join(problems), path)
             raise ConfigRefused(problems)
@@ -170,17 +180,8 @@ class Engine:
     def _deletion_problems(self, cluster: Cluster, settings: Settings) -> list[str]:
         """Refuse a config that deletes more than `max_delete_share` of the vservers
         (more than one): a truncated or wrong file must not empty a load balancer."""
-        if self.target is None or not self.target.vservers:
-            return []
-        running = len(self.target.vservers)
-        deleted = sum(1 for name in self.target.vservers if name not in cluster.vservers)
-        if deleted <= 1 or deleted <= settings.max_delete_share * running:
-            return []
-        return [
-            f"this config deletes {deleted} of the {running} running vservers, more than max_delete_share = "
-            f"{settings.max_delete_share:g} ([engine] in seesaw.cfg) allows; check the file, or raise "
-            "max_delete_share (1 allows any) and reload"
-        ]
+        running = self.target.vservers if self.target is not None else None
+        return rollout.deletion_problems(running, cluster.vservers, settings.max_delete_share)
 
     def record_config_error(self, message: str, path: str = "") -> None:
         """A config that could not be read or was refused."""
@@ -218,6 +219,7 @@ class Engine:
         node = self.this_node()
         self.ha.set_enabled(node is not None and node.state != HAState.DISABLED)
         self._dirty.add(MARKS_PARTITION)
+        self._dirty.add(anycast.PARTITION)
         if node is None or not node.vservers_enabled:
             self._node_warning = self._describe_node_problem(node)
             log.warning("%s", self._node_warning)
@@ -279,6 +281,8 @@ class Engine:
             if not routes:
                 continue
             accepted += 1
+            if result.state == common_pb2.HEALTH_UNKNOWN:
+                continue  # not run yet (a restarted healthcheck's first resync): no news, keep what is known
             status = CheckStatus(result.state, result.message, result.latency_us, result.checked_unix_ms)
             description = configs[result.id].description if result.id in configs else ""
             for vserver, key in routes:
@@ -299,8 +303,32 @@ class Engine:
         kind = TARGET_NAMES[target]
         if state != self.overrides.get(target, name) and not self._override_target_exists(target, name):
             raise OverrideError(f"{kind} {name!r} not found; see `show {kind}s` for the names")
-        if not self.overrides.set(target, name, state):
+        if not self._store_override(target, name, state):
             return f"{kind} {name}: override already {STATE_NAMES[state]}"
+        log.info("override: %s %s set to %s", kind, name, STATE_NAMES[state])
+        return f"{kind} {name}: override set to {STATE_NAMES[state]}"
+
+    def sync_override(self, target: int, name: str, state: int) -> bool:
+        """An override from the master (peer sync); True if it changed anything.
+
+        Taken even when this node does not know the name (its config may lag
+        the master's): it applies once the vserver or backend appears.
+        """
+        if target not in TARGET_NAMES or state not in STATE_NAMES or not name:
+            return False
+        if not self._store_override(target, name, state):
+            return False
+        log.info("override from the peer: %s %s set to %s", TARGET_NAMES[target], name, STATE_NAMES[state])
+        return True
+
+    def override_map(self) -> dict[tuple[int, str], int]:
+        """Every override in force, by (target, name)."""
+        return {(target, name): state for target, name, state in self.overrides.items()}
+
+    def _store_override(self, target: int, name: str, state: int) -> bool:
+        """Record an override and apply it to the vservers it touches; True if it changed."""
+        if not self.overrides.set(target, name, state):
+            return False
         self.overrides_version += 1
         if target == BACKEND:
             affected = list(self.machines.values())
@@ -311,8 +339,7 @@ class Engine:
             self._apply_override(machine, target, name, state)
             self._refresh(machine)
         self.hc.rebuild()
-        log.info("override: %s %s set to %s", kind, name, STATE_NAMES[state])
-        return f"{kind} {name}: override set to {STATE_NAMES[state]}"
+        return True
 
     def restore_overrides(self, overrides: Overrides) -> None:
         """Overrides kept from a previous run (applied to vservers as they appear)."""
@@ -453,6 +480,11 @@ class Engine:
             marks = self.hc.partition()
             if _has_content(marks):
                 req.partitions.append(marks)
+            service_anycast = anycast.service_partition(self.target, self.settings)
+            if _has_content(service_anycast):
+                req.partitions.append(service_anycast)
+            req.bgp.CopyFrom(self.bgp_config())
+            req.has_bgp = True
             self._dirty.clear()
             return req
         req = ncc_pb2.ApplyRequest()
@@ -464,13 +496,23 @@ class Engine:
         if lb != self._applied_lb:
             req.lb.CopyFrom(lb)
             req.has_lb = True
-        if not req.partitions and not req.has_lb:
+        bgp = self.bgp_config()
+        if bgp != self._applied_bgp:
+            req.bgp.CopyFrom(bgp)
+            req.has_bgp = True
+        if not req.partitions and not req.has_lb and not req.has_bgp:
             return None
         return req
+
+    def bgp_config(self) -> ncc_pb2.BGPConfig:
+        """What NCC should make the BGP speaker hold: peers, and anycast VIPs while healthy (`anycast`)."""
+        return anycast.bgp_config(self.target, self.settings, self.machines.values())
 
     def _render(self, pname: str) -> ncc_pb2.Partition:
         if pname == MARKS_PARTITION:
             return self.hc.partition()
+        if pname == anycast.PARTITION:
+            return anycast.service_partition(self.target, self.settings)
         machine = self.machines.get(pname.removeprefix("vserver:"))
         if machine is None or partition_name(machine.name) != pname:
             return ncc_pb2.Partition(name=pname)
@@ -489,6 +531,9 @@ class Engine:
         if req.has_lb:
             self._applied_lb = ncc_pb2.LBInterface()
             self._applied_lb.CopyFrom(req.lb)
+        if req.has_bgp:
+            self._applied_bgp = ncc_pb2.BGPConfig()
+            self._applied_bgp.CopyFrom(req.bgp)
         self.ncc.applies_total += 1
         self.ncc.error = ""
         self.ncc.error_since_unix_ms = 0
@@ -500,6 +545,8 @@ class Engine:
                 self._dirty.add(err.partition)
             elif err.kind == "lb":
                 self._applied_lb = None
+            elif err.kind == "bgp":
+                self._applied_bgp = None
         self.ncc.object_errors = tuple(errors)
 
     def apply_failed(self, req: ncc_pb2.ApplyRequest, error: str) -> None:
@@ -508,6 +555,8 @@ class Engine:
             self._dirty.add(part.name)
         if req.has_lb:
             self._applied_lb = None
+        if req.has_bgp:
+            self._applied_bgp = None
         if req.replace_all:
             self._resync = True
         self.ncc.apply_errors_total += 1
@@ -561,6 +610,8 @@ class Engine:
             )
         if self.ncc.error:
             out.append(f"NCC: {self.ncc.error} (retrying)")
+        if self.sync_warning:
+            out.append(f"sync: {self.sync_warning}")
         if self.target is not None and self.ha.state != HAState.DISABLED and self.ha.sessions == 0:
             out.append("HA: seesaw-ha is not connected, so this node cannot become master (is it running?)")
         if self.hc.configs() and self.healthcheck_sessions == 0:

@@ -1,6 +1,7 @@
 """`seesaw-engine`: the brain. Reads seesaw.cfg + cluster.pb from
 --config-dir, serves the Engine API (and HA's and healthcheck's streams) on
-<run-dir>/engine/engine.sock, and keeps NCC programmed.
+<run-dir>/engine/engine.sock, and keeps NCC programmed. Who may call what is
+decided from each caller's kernel credentials (auth_server).
 
 A missing or bad config at start does not stop the engine: it serves its API
 with no vservers and the problems in `config status`, and `config reload`
@@ -14,14 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 
 from seesaw.common import daemon, paths, sdnotify
 from seesaw.common.clock import SystemClock
-from seesaw.common.rpc import UnixServer
 from seesaw.config.errors import ConfigError
-from seesaw.engine import ha_link, healthcheck_link, service
+from seesaw.engine import auth_server, dataplane_view, ha_link, healthcheck_link, peer_sync, service
+from seesaw.engine.config_loader import SOURCE_FILENAME
 from seesaw.engine.config_source import DiskConfigSource
 from seesaw.engine.core import ConfigRefused, Engine
 from seesaw.engine.ncc_link import NCCLink
@@ -41,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often a config held back by the churn limit takes its next step (default: %(default)s)",
     )
+    auth_server.add_arguments(p)
     return p
 
 
@@ -49,11 +52,16 @@ def build_runtime(args: argparse.Namespace) -> EngineRuntime:
     engine = Engine(None, SystemClock(), id_base=(os.getpid() & 0xFFFF) << 48)
     overrides_path = paths.state_dir(args.run_dir, "engine") / OVERRIDES_FILENAME
     runtime = EngineRuntime(
-        engine, DiskConfigSource(args.config_dir), overrides_path, step_interval=args.config_step_interval
+        engine,
+        DiskConfigSource(args.config_dir),
+        overrides_path,
+        step_interval=args.config_step_interval,
+        source_path=overrides_path.parent / SOURCE_FILENAME,
     )
     runtime.restore_overrides()
     with contextlib.suppress(ConfigError, ConfigRefused):  # logged and kept in config status
         runtime.reload()
+    runtime.loader.restore_source()  # a remote source is checked once serving (config_loader)
     if engine.target is None:
         log.error(
             "no usable config: serving the API with no vservers; fix the files and run `seesaw -c 'config reload'`"
@@ -63,8 +71,9 @@ def build_runtime(args: argparse.Namespace) -> EngineRuntime:
 
 async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     runtime = build_runtime(args)
-    server = UnixServer(args.run_dir, "engine")
-    server.add(engine_pb2_grpc.add_EngineServicer_to_server, service.EngineService(runtime), service.SERVICE_NAME)
+    server = auth_server.GuardedServer(args.run_dir, runtime.engine, auth_server.role_groups(args))
+    engine_service = service.EngineService(runtime)
+    server.add(engine_pb2_grpc.add_EngineServicer_to_server, engine_service, service.SERVICE_NAME)
     server.add(engine_pb2_grpc.add_EngineHAServicer_to_server, ha_link.EngineHAService(runtime), ha_link.SERVICE_NAME)
     server.add(
         engine_pb2_grpc.add_EngineHealthcheckServicer_to_server,
@@ -72,14 +81,18 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
         healthcheck_link.SERVICE_NAME,
     )
     ncc = NCCLink(runtime, paths.socket_path(args.run_dir, "ncc"))
+    engine_service.read_dataplane = functools.partial(dataplane_view.read, ncc)
     await server.start()
     tasks = [asyncio.create_task(ncc.run(stop)), asyncio.create_task(runtime.run_timers(stop))]
+    tasks.append(asyncio.create_task(runtime.loader.run(stop)))
+    sync = await peer_sync.start(runtime, args.config_dir, stop)
     try:
         await server.set_serving(True)
         sdnotify.notify("READY=1")
         await stop.wait()
         log.info("stopping (the dataplane keeps its state)")
     finally:
+        await sync.stop()
         await server.stop()
         for task in tasks:
             task.cancel()

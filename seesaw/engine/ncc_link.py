@@ -13,6 +13,7 @@
   backwards, or it holds no partitions while we believe it holds some) gets
   a resync.
 * While this node leads, send gratuitous ARP every `garp_interval_sec`.
+* Read the BGP speaker's neighbours through NCC when asked (`show bgp neighbors`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ PROBE_INTERVAL = 5.0
 BACKOFF = (0.5, 10.0)
 
 _DISCONNECTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+
+
+class BGPUnavailable(Exception):
+    """The BGP neighbours cannot be read now; the text says why and what to do."""
 
 
 async def _sleep(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
@@ -69,6 +74,7 @@ class NCCLink:
         self.applies = 0
         self.last_request: ncc_pb2.ApplyRequest | None = None  # the last one NCC took
         runtime.read_dataplane = self.dataplane_state
+        runtime.read_bgp_neighbors = self.bgp_neighbors
 
     async def dataplane_state(self, timeout: float = 1.0) -> ncc_pb2.DataplaneState | None:
         """NCC's GetState (counters for the views), or None while NCC is unreachable."""
@@ -79,6 +85,17 @@ class NCCLink:
         except grpc.aio.AioRpcError as err:
             log.debug("no dataplane counters: %s", rpc.describe_rpc_error(err, "NCC", self.socket_path))
             return None
+
+    async def bgp_neighbors(self) -> ncc_pb2.BGPNeighborList:
+        """NCC's live list of the BGP speaker's neighbours; BGPUnavailable says why there is none."""
+        if self.stub is None:
+            raise BGPUnavailable(self.engine.ncc.error or f"not connected to NCC at {self.socket_path} yet")
+        try:
+            return await self.stub.ListBGPNeighbors(common_pb2.Empty(), timeout=self.call_timeout)
+        except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.FAILED_PRECONDITION:  # NCC runs, bgpd does not answer
+                raise BGPUnavailable(err.details() or "NCC cannot read the BGP speaker") from err
+            raise BGPUnavailable(rpc.describe_rpc_error(err, "NCC", self.socket_path)) from err
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = self.runtime.subscribe()

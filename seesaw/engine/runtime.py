@@ -3,9 +3,10 @@ around it.
 
 Every link (NCC, HA sessions, healthcheck streams) subscribes for a wake-up;
 whoever changes the engine calls `changed()`, which also persists the
-overrides when they changed. The reload path and the timers (HA expiry,
-churn-limited config steps) live here too. Everything runs on one event
-loop, so the engine is never touched by two coroutines at once.
+overrides when they changed. The timers (HA expiry, churn-limited config
+steps) live here too; taking config from its source is the `loader`'s job
+(`config_loader`). Everything runs on one event loop, so the engine is never
+touched by two coroutines at once.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from seesaw.config.errors import ConfigError
 from seesaw.engine import override_store
+from seesaw.engine.config_loader import ConfigLoader
 from seesaw.engine.config_source import DiskConfigSource
-from seesaw.engine.core import ConfigRefused, Engine
+from seesaw.engine.core import Engine
 from seesaw.pb import ncc_pb2
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,11 @@ class EngineRuntime:
         *,
         step_interval: float = DEFAULT_STEP_INTERVAL,
         tick_interval: float = 1.0,
+        source_path: Path | None = None,
     ) -> None:
         self.engine = engine
         self.source = source
+        self.loader = ConfigLoader(engine, source, self.changed, state_path=source_path)
         self.overrides_path = overrides_path
         self.step_interval = step_interval
         self.tick_interval = tick_interval
@@ -46,6 +49,8 @@ class EngineRuntime:
         self._saved_overrides = engine.overrides_version
         # Reads NCC's dataplane state (counters) for the views; set by the NCC link.
         self.read_dataplane: Callable[[], Awaitable[ncc_pb2.DataplaneState | None]] | None = None
+        # Reads the BGP speaker's neighbours through NCC (raises BGPUnavailable); set by the NCC link.
+        self.read_bgp_neighbors: Callable[[], Awaitable[ncc_pb2.BGPNeighborList]] | None = None
 
     async def dataplane_state(self) -> ncc_pb2.DataplaneState | None:
         """NCC's view of the dataplane, or None if NCC cannot tell right now."""
@@ -90,30 +95,10 @@ class EngineRuntime:
         self.engine.restore_overrides(overrides)
         self._saved_overrides = self.engine.overrides_version
 
-    def reload(self) -> str:
-        """Re-read the config files; raise ConfigError/ConfigRefused (logged, kept in
-        config status) and keep the running config if they are bad."""
-        path = str(self.source.cluster_path)
-        try:
-            loaded = self.source.read()
-        except ConfigError as err:
-            self.engine.config_info.reloads_total += 1
-            self.engine.record_config_error(str(err), path)
-            log.error("config refused, the running config stays in force:\n%s", err)
-            self.changed()
-            raise
-        try:
-            message = self.engine.load_config(loaded.cluster, path, loaded.settings)
-        except ConfigRefused as err:
-            log.error("config refused, the running config stays in force:\n%s", "\n".join(err.problems))
-            self.changed()
-            raise
-        self.engine.config_info.file_warnings = loaded.warnings
-        for warning in loaded.warnings:
-            log.warning("config: %s", warning)
-        log.info("%s", message)
-        self.changed()
-        return message
+    def reload(self, *, force: bool = False) -> str:
+        """Re-read the config files (whatever the source); raise ConfigError/ConfigRefused
+        (logged, kept in config status) and keep the running config if they are bad."""
+        return self.loader.reload_disk(force=force)
 
     # ------------------------------------------------------------------ timers
 

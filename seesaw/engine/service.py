@@ -2,22 +2,26 @@
 the ECU use.
 
 Reads are live views of the engine (`views`); writes go through the engine
-and wake the links. Who may call is decided by the socket: the engine
-socket's directory is root-only (mode 0770), so every caller is trusted.
+and wake the links. Who may call what is decided before a method runs, from
+the caller's kernel credentials (`auth_proxy`, `auth_guard`, `auth`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import grpc
 
 import seesaw
 from seesaw.config.errors import ConfigError
 from seesaw.engine import views
-from seesaw.engine.config_source import AVAILABLE, SOURCES
+from seesaw.engine.auth_guard import current_caller
+from seesaw.engine.config_loader import SourceUnavailable
+from seesaw.engine.config_source import SOURCES
 from seesaw.engine.core import ConfigRefused, OverrideError
 from seesaw.engine.ha_state import FailoverError
+from seesaw.engine.ncc_link import BGPUnavailable
 from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES
 from seesaw.engine.runtime import EngineRuntime
 from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2
@@ -31,6 +35,8 @@ class EngineService(engine_pb2_grpc.EngineServicer):
     def __init__(self, runtime: EngineRuntime) -> None:
         self.runtime = runtime
         self.engine = runtime.engine
+        # NCC's dataplane view (seesaw.engine.dataplane_view), set once the NCC link exists.
+        self.read_dataplane: Callable[[], Awaitable[engine_pb2.DataplaneView]] | None = None
 
     async def GetClusterStatus(
         self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
@@ -61,7 +67,25 @@ class EngineService(engine_pb2_grpc.EngineServicer):
     async def ListBGPNeighbors(
         self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> engine_pb2.BGPNeighborList:
-        return engine_pb2.BGPNeighborList()  # no BGP speaker is driven yet
+        if not self.engine.settings.anycast_enabled or self.runtime.read_bgp_neighbors is None:
+            return engine_pb2.BGPNeighborList()  # as Seesaw: no BGP without anycast
+        try:
+            found = await self.runtime.read_bgp_neighbors()
+        except BGPUnavailable as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"no BGP neighbours: {err}")
+        return engine_pb2.BGPNeighborList(
+            neighbors=[
+                engine_pb2.BGPNeighbor(
+                    address=n.address,
+                    router_id=n.router_id,
+                    asn=n.asn,
+                    description=n.description,
+                    state=n.state,
+                    uptime_s=n.uptime_s,
+                )
+                for n in found.neighbors
+            ]
+        )
 
     async def GetVersion(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> engine_pb2.Version:
         return engine_pb2.Version(
@@ -71,8 +95,14 @@ class EngineService(engine_pb2_grpc.EngineServicer):
     async def ReloadConfig(
         self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> engine_pb2.ReloadReply:
+        return await self.Reload(engine_pb2.ReloadRequest(), context)
+
+    async def Reload(
+        self, request: engine_pb2.ReloadRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.ReloadReply:
+        """Take the config the source offers now (`config reload [force]`)."""
         try:
-            message = self.runtime.reload()
+            message = await self.runtime.loader.check(force=request.force)
         except ConfigError as err:
             await context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -83,7 +113,26 @@ class EngineService(engine_pb2_grpc.EngineServicer):
                 grpc.StatusCode.FAILED_PRECONDITION,
                 "config refused, the running config stays in force:\n" + "\n".join(err.problems),
             )
+        except SourceUnavailable as err:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"no config from source {self.engine.config_info.source}, the running config stays in force:\n{err}",
+            )
         return engine_pb2.ReloadReply(message=message)
+
+    async def GetConfigDiff(
+        self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.ConfigDiff:
+        """What `config reload` would change now, changing nothing (`config diff`)."""
+        try:
+            candidate = await self.runtime.loader.candidate()
+        except ConfigError as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"the config does not load:\n{err}")
+        except SourceUnavailable as err:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"no config from source {self.engine.config_info.source}:\n{err}"
+            )
+        return views.config_diff(self.engine, candidate)
 
     async def SetConfigSource(
         self, request: engine_pb2.ConfigSourceRequest, context: grpc.aio.ServicerContext
@@ -97,14 +146,8 @@ class EngineService(engine_pb2_grpc.EngineServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"unknown config source {request.source!r}; choose one of {', '.join(SOURCES)}",
             )
-        if source not in AVAILABLE:
-            await context.abort(
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"config source {source!r} is not available yet; only 'disk' "
-                f"({self.runtime.source.cluster_path}) is supported",
-            )
-        self.engine.config_info.source = source
-        return engine_pb2.ConfigSourceReply(source=source, previous=current)
+        previous = self.runtime.loader.set_source(source)
+        return engine_pb2.ConfigSourceReply(source=source, previous=previous)
 
     async def Override(
         self, request: engine_pb2.OverrideRequest, context: grpc.aio.ServicerContext
@@ -134,3 +177,24 @@ class EngineService(engine_pb2_grpc.EngineServicer):
         log.info("failover requested: asking HA to give up mastership")
         self.runtime.changed()
         return engine_pb2.FailoverReply(message="This node will hand over to its peer.")
+
+    async def WhoAmI(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> engine_pb2.Caller:
+        admitted = current_caller()
+        if admitted is None:  # served without the guard (in-process tests): nobody is known
+            return engine_pb2.Caller(user="", role="none", uid=-1)
+        caller, decision = admitted.caller, admitted.decision
+        return engine_pb2.Caller(
+            user=caller.user,
+            role=str(decision.role),
+            groups=sorted(caller.groups),
+            uid=caller.uid if caller.uid is not None else -1,
+            via=caller.via,
+            granted_vservers=sorted(decision.granted),
+        )
+
+    async def GetDataplane(
+        self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.DataplaneView:
+        if self.read_dataplane is None:
+            return engine_pb2.DataplaneView(connected=False, error="the engine has no NCC link")
+        return await self.read_dataplane()

@@ -9,9 +9,12 @@ destination names, service mode and scheduler, watermarks, warnings.
 from __future__ import annotations
 
 from seesaw.config.model import IPAddress
+from seesaw.engine import rollout
 from seesaw.engine.checks import CheckKey
+from seesaw.engine.config_source import LoadedConfig
 from seesaw.engine.core import BACKEND, Engine
 from seesaw.engine.ha_state import cluster_vip_ipv4, cluster_vip_ipv6
+from seesaw.engine.validation import config_problems
 from seesaw.pb import engine_pb2, ha_pb2, ncc_pb2
 
 ENGINE_VERSION = 2  # the engine protocol version, as Seesaw v2 reports it
@@ -167,9 +170,58 @@ def config_status(engine: Engine) -> engine_pb2.ConfigStatus:
         reloads_total=info.reloads_total,
         reload_errors_total=info.reload_errors_total,
         warnings=engine.warnings(),
+        origin=info.origin,
+        last_check_unix_ms=info.last_check_unix_ms,
     )
     if engine.target is not None:
         meta = engine.target.metadata
         out.last_update_unix = meta.last_updated
         out.attributes.extend(engine_pb2.Attribute(name=n, value=v) for n, v in meta.attributes)
+    return out
+
+
+_CHANGE_KINDS = {
+    "added": engine_pb2.VserverChange.ADDED,
+    "removed": engine_pb2.VserverChange.REMOVED,
+    "changed": engine_pb2.VserverChange.CHANGED,
+}
+
+
+def config_diff(engine: Engine, candidate: LoadedConfig) -> engine_pb2.ConfigDiff:
+    """What taking `candidate` would change, whether a reload would refuse it, and in how many steps."""
+    running = engine.target
+    found = rollout.diff(running, candidate.cluster)
+    settings_lines = rollout.settings_changes(engine.settings, candidate.settings) if engine.settings_loaded else []
+    out = engine_pb2.ConfigDiff(
+        source=engine.config_info.source,
+        origin=candidate.origin,
+        changed=found.changed or bool(settings_lines),
+        metadata_only=found.metadata_only and not settings_lines,
+        running_last_updated=running.metadata.last_updated if running is not None else 0,
+        candidate_last_updated=candidate.cluster.metadata.last_updated,
+        cluster=[*found.cluster, *settings_lines],
+        step_limit=candidate.settings.max_vserver_changes,
+    )
+    for change in found.vservers:
+        out.vservers.append(
+            engine_pb2.VserverChange(name=change.name, kind=_CHANGE_KINDS[change.kind], details=change.details)
+        )
+    out.refusals.extend(config_problems(candidate.cluster, candidate.settings))
+    running_vservers = running.vservers if running is not None else None
+    out.refusals.extend(
+        rollout.deletion_problems(running_vservers, candidate.cluster.vservers, candidate.settings.max_delete_share)
+    )
+    if (
+        engine.config_info.source == "server"
+        and running is not None
+        and candidate.cluster.metadata.last_updated < running.metadata.last_updated
+    ):
+        out.refusals.append(
+            f"it is older than the running config (metadata.last_updated {candidate.cluster.metadata.last_updated} "
+            f"< {running.metadata.last_updated}): a config from a server never goes backwards"
+        )
+    now = engine.cluster.vservers if engine.cluster is not None else None
+    out.steps = (
+        rollout.steps(candidate.cluster.vservers, now, candidate.settings.max_vserver_changes) if out.changed else 0
+    )
     return out

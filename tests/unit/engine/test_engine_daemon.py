@@ -304,8 +304,9 @@ def test_bad_config_is_refused_and_the_running_one_stays(tmp_path: Path) -> None
             source = await h.engine.SetConfigSource(engine_pb2.ConfigSourceRequest(), timeout=2)
             assert source.source == "disk"
             with pytest.raises(grpc.aio.AioRpcError) as err:
-                await h.engine.SetConfigSource(engine_pb2.ConfigSourceRequest(source="server"), timeout=2)
-            assert "not available yet" in (err.value.details() or "")
+                await h.engine.SetConfigSource(engine_pb2.ConfigSourceRequest(source="floppy"), timeout=2)
+            assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "choose one of disk, peer, server" in (err.value.details() or "")
 
     run(scenario())
 

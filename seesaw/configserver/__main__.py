@@ -1,0 +1,3 @@
+from seesaw.configserver.main import main
+
+main()

@@ -1,4 +1,6 @@
-"""The CLI's connection to the engine: one synchronous gRPC channel on its Unix socket.
+"""The CLI's connection to the engine: one synchronous gRPC channel, on the engine's Unix socket
+(`UnixConnector`), through the ECU over TLS (`seesaw.cli.remote_ecu`) or over SSH
+(`seesaw.cli.remote_ssh`). The connector opens the channel and explains a failure of its transport.
 
 Failures become one `CliError` line an operator can act on:
 
@@ -23,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
@@ -111,7 +113,7 @@ _OPERATOR_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHU
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold operator signals while gRPC may start threads, so that its threads are born with them blocked.
 
     A signal that arrives meanwhile is delivered (to this, the main thread) as soon as the call returns, which
@@ -127,39 +129,79 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-class EngineClient:
-    """The Engine service, called synchronously. Every method returns the engine's reply message."""
+class Connector(Protocol):
+    """How the CLI reaches the engine's API, and how it explains a failure of that way."""
 
-    def __init__(
-        self, path: Path, connect_timeout: float = CONNECT_TIMEOUT, call_timeout: float = CALL_TIMEOUT
-    ) -> None:
+    where: str  # "the engine at /run/seesaw/engine/engine.sock", "the ECU at lb1:10256", ...
+
+    def open(self) -> tuple[grpc.Channel, Any]:
+        """A channel and the stub to call on it; raise EngineUnreachable saying why if it cannot be had."""
+        ...
+
+    def transport_failure(self, details: str) -> str:
+        """The line to print when a call failed on the way (the connection broke or could not be made)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class UnixConnector:
+    """The engine's own Unix socket on this machine."""
+
+    def __init__(self, path: Path, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.path = path
         self.connect_timeout = connect_timeout
-        self.call_timeout = call_timeout
-        self._channel: grpc.Channel | None = None
-        self._stub: engine_pb2_grpc.EngineStub | None = None
+        self.where = f"the engine at {path}"
 
-    def connect(self) -> engine_pb2_grpc.EngineStub:
-        """Open the channel once; raise CliError saying why if the engine cannot be reached."""
-        if self._stub is not None:
-            return self._stub
+    def open(self) -> tuple[grpc.Channel, Any]:
         reason = probe(self.path, self.connect_timeout)
         if reason is not None:
             raise EngineUnreachable(unreachable_message(self.path, reason))
         # The probe above bounded the connection attempt by the connect deadline. No channel_ready_future here:
         # its connectivity-polling thread makes closing the channel (and exiting) wait up to 200 ms.
-        with _signals_held():
+        with signals_held():
             channel = grpc.insecure_channel(f"unix:{os.fspath(self.path)}", options=CHANNEL_OPTIONS)
-        self._channel = channel
-        self._stub = engine_pb2_grpc.EngineStub(channel)
-        return self._stub
+        return channel, engine_pb2_grpc.EngineStub(channel)
+
+    def transport_failure(self, details: str) -> str:
+        reason = probe(self.path, self.connect_timeout)
+        if reason is not None:
+            return unreachable_message(self.path, reason)
+        return f"Lost the connection to the engine at {self.path}: {details or 'unavailable'}. {HINT_RUNNING}"
 
     def close(self) -> None:
+        pass
+
+
+class EngineClient:
+    """The Engine service (or the ECU's copy of it), called synchronously. Every method returns the reply."""
+
+    def __init__(
+        self, target: Path | Connector, connect_timeout: float = CONNECT_TIMEOUT, call_timeout: float = CALL_TIMEOUT
+    ) -> None:
+        self.connector: Connector = UnixConnector(target, connect_timeout) if isinstance(target, Path) else target
+        self.call_timeout = call_timeout
+        self._channel: grpc.Channel | None = None
+        self._stub: Any = None
+
+    def connect(self) -> Any:
+        """Open the channel once; raise CliError saying why if the engine cannot be reached."""
+        if self._stub is None:
+            self._channel, self._stub = self.connector.open()
+        return self._stub
+
+    def reset(self) -> None:
+        """Drop the channel; the next call opens a new one (with no reconnect backoff)."""
         if self._channel is not None:
-            with _signals_held():
+            with signals_held():
                 self._channel.close()
         self._channel = None
         self._stub = None
+
+    def close(self) -> None:
+        """Close the channel and whatever the connector holds (an SSH session)."""
+        self.reset()
+        self.connector.close()
 
     def __enter__(self) -> EngineClient:
         return self
@@ -171,13 +213,13 @@ class EngineClient:
         stub = self.connect()
         rpc: Callable[..., Any] = getattr(stub, method)
         try:
-            with _signals_held():
+            with signals_held():
                 return rpc(request, timeout=self.call_timeout)
         except grpc.RpcError as err:
             message = self.describe(err, method)
             if transport_failure(err):
                 # Start afresh next time (the shell's next command): a new channel has no reconnect backoff.
-                self.close()
+                self.reset()
                 raise EngineUnreachable(message) from None
             raise CliError(message) from None
 
@@ -186,13 +228,11 @@ class EngineClient:
         code = err.code() if isinstance(err, grpc.Call) else None
         details = (err.details() if isinstance(err, grpc.Call) else "") or ""
         if transport_failure(err):
-            reason = probe(self.path, self.connect_timeout)
-            if reason is not None:
-                return unreachable_message(self.path, reason)
-            return f"Lost the connection to the engine at {self.path}: {details or 'unavailable'}. {HINT_RUNNING}"
+            return self.connector.transport_failure(details)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            where = self.connector.where[0].upper() + self.connector.where[1:]
             return (
-                f"The engine at {self.path} did not answer {method} within {self.call_timeout:g} s; "
+                f"{where} did not answer {method} within {self.call_timeout:g} s; "
                 "it may be overloaded or stuck (journalctl -u seesaw)."
             )
         if code == grpc.StatusCode.UNIMPLEMENTED and details in ("", GRPC_UNIMPLEMENTED_DETAILS):
@@ -231,7 +271,10 @@ class EngineClient:
         reply: engine_pb2.Version = self._call("GetVersion", common_pb2.Empty())
         return reply
 
-    def reload_config(self) -> engine_pb2.ReloadReply:
+    def reload_config(self, force: bool = False) -> engine_pb2.ReloadReply:
+        if force:  # `config reload force`: past max_delete_share
+            forced: engine_pb2.ReloadReply = self._call("Reload", engine_pb2.ReloadRequest(force=True))
+            return forced
         reply: engine_pb2.ReloadReply = self._call("ReloadConfig", common_pb2.Empty())
         return reply
 
@@ -248,4 +291,16 @@ class EngineClient:
 
     def failover(self) -> engine_pb2.FailoverReply:
         reply: engine_pb2.FailoverReply = self._call("Failover", common_pb2.Empty())
+        return reply
+
+    def whoami(self) -> Any:
+        """engine_pb2.Caller (engine) or ecu_pb2.WhoAmIReply (ECU): user, role, groups, via, granted_vservers."""
+        return self._call("WhoAmI", common_pb2.Empty())
+
+    def dataplane(self) -> engine_pb2.DataplaneView:
+        reply: engine_pb2.DataplaneView = self._call("GetDataplane", common_pb2.Empty())
+        return reply
+
+    def config_diff(self) -> engine_pb2.ConfigDiff:
+        reply: engine_pb2.ConfigDiff = self._call("GetConfigDiff", common_pb2.Empty())
         return reply

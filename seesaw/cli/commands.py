@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     """What a leaf command does; the executor maps each one to engine calls."""
 
     CONFIG_CHECK = "config check"
+    CONFIG_DIFF = "config diff"
     CONFIG_RELOAD = "config reload"
     CONFIG_SOURCE = "config source"
     CONFIG_STATUS = "config status"
@@ -41,6 +42,7 @@ class Action(enum.StrEnum):
     SHOW_BGP_NEIGHBORS = "show bgp neighbors"
     SHOW_BACKENDS = "show backends"
     SHOW_CHECKS = "show checks"
+    SHOW_IPVS = "show ipvs"
     SHOW_DESTINATIONS = "show destinations"
     SHOW_HA = "show ha"
     SHOW_NODES = "show nodes"
@@ -48,6 +50,7 @@ class Action(enum.StrEnum):
     SHOW_VLANS = "show vlans"
     SHOW_VSERVERS = "show vservers"
     SHOW_WARNINGS = "show warnings"
+    WHOAMI = "whoami"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ COMMANDS: tuple[Command, ...] = (
         "config",
         (
             Command("check", action=Action.CONFIG_CHECK, usage="config check [<cluster.pb>]", max_args=1),
-            Command("reload", action=Action.CONFIG_RELOAD, usage="config reload"),
+            Command("diff", action=Action.CONFIG_DIFF, usage="config diff", json=True),
+            Command("reload", action=Action.CONFIG_RELOAD, usage="config reload [force]", max_args=1),
             Command("source", action=Action.CONFIG_SOURCE, usage="config source [disk|peer|server]", max_args=1),
             Command("status", action=Action.CONFIG_STATUS, usage="config status", json=True),
         ),
@@ -114,6 +118,7 @@ COMMANDS: tuple[Command, ...] = (
             _show("checks", Action.SHOW_CHECKS, "show checks [<destination-or-backend-prefix>]"),
             _show("destinations", Action.SHOW_DESTINATIONS, "show destinations [<name-prefix>]"),
             _show("ha", Action.SHOW_HA, "show ha", max_args=0),
+            _show("ipvs", Action.SHOW_IPVS, "show ipvs", max_args=0),
             _show("nodes", Action.SHOW_NODES, "show nodes [<hostname>]"),
             _show("version", Action.SHOW_VERSION, "show version", max_args=0),
             _show("vlans", Action.SHOW_VLANS, "show vlans [<id>|<ip>]"),
@@ -121,6 +126,7 @@ COMMANDS: tuple[Command, ...] = (
             _show("warnings", Action.SHOW_WARNINGS, "show warnings", max_args=0),
         ),
     ),
+    Command("whoami", action=Action.WHOAMI, usage="whoami", json=True),
 )
 
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from seesaw import __version__
 from seesaw.cli import commands, select
@@ -52,10 +52,13 @@ class Engine(Protocol):
     def vlans(self) -> engine_pb2.VLANList: ...
     def bgp_neighbors(self) -> engine_pb2.BGPNeighborList: ...
     def version(self) -> engine_pb2.Version: ...
-    def reload_config(self) -> engine_pb2.ReloadReply: ...
+    def reload_config(self, force: bool = False) -> engine_pb2.ReloadReply: ...
     def set_config_source(self, source: str) -> engine_pb2.ConfigSourceReply: ...
     def override(self, target: int, name: str, state: int) -> engine_pb2.OverrideReply: ...
     def failover(self) -> engine_pb2.FailoverReply: ...
+    def whoami(self) -> Any: ...
+    def dataplane(self) -> engine_pb2.DataplaneView: ...
+    def config_diff(self) -> engine_pb2.ConfigDiff: ...
     def close(self) -> None: ...
 
 
@@ -141,13 +144,19 @@ class Executor:
         lines = "".join(f"  {usage}\n" for usage in commands.usage_lines())
         return f"{HELP_TEXT}\n\nCommands (any unique prefix will do, e.g. 'sh vs'):\n{lines}"
 
-    def config_reload(self, _arg: str, _as_json: bool) -> str:
-        reply = self.engine.reload_config()
+    def config_reload(self, arg: str, _as_json: bool) -> str:
+        if arg not in ("", "force"):
+            raise CliError(commands.INCORRECT_ARGUMENTS, usage="config reload [force]")
+        reply = self.engine.reload_config(force=True) if arg else self.engine.reload_config()
         return "Configuration reload requested.\n" + fmt.reply_message(reply.message)
 
     def config_status(self, _arg: str, as_json: bool) -> str:
         status = self.engine.config_status()
         return fmt.to_json(status) if as_json else fmt.config_status(status)
+
+    def config_diff(self, _arg: str, as_json: bool) -> str:
+        diff = self.engine.config_diff()
+        return fmt.to_json(diff) if as_json else fmt.config_diff(diff)
 
     def config_source(self, source: str, _as_json: bool) -> str:
         return fmt.config_source(self.engine.set_config_source(source), source)
@@ -193,6 +202,14 @@ class Executor:
             return fmt.to_json({"checks": listed})
         return fmt.checks(rows, filtered=bool(arg), now=self.clock.wall())
 
+    def show_ipvs(self, _arg: str, as_json: bool) -> str:
+        from seesaw.cli import ipvsadm
+
+        view = self.engine.dataplane()
+        if not view.connected:
+            raise CliError(f"The engine cannot read the dataplane: {view.error}")
+        return fmt.to_json(view) if as_json else ipvsadm.dataplane(view)
+
     def show_destinations(self, arg: str, as_json: bool) -> str:
         vservers = self.engine.vservers().vservers
         dests = select.destinations(vservers, arg)
@@ -235,6 +252,10 @@ class Executor:
         status = self.engine.config_status()
         return fmt.to_json({"warnings": list(status.warnings)}) if as_json else fmt.warnings(status)
 
+    def whoami(self, _arg: str, as_json: bool) -> str:
+        caller = self.engine.whoami()
+        return fmt.to_json(caller) if as_json else fmt.whoami(caller)
+
 
 def run_and_print(executor: Executor, line: str, out: TextIO, err: TextIO) -> Outcome:
     """Run one line and print the result as Seesaw does: output and any usage on `out`, an error on `err`.
@@ -257,6 +278,7 @@ def run_and_print(executor: Executor, line: str, out: TextIO, err: TextIO) -> Ou
 
 # The Executor method behind each action: (argument, as_json) -> the text to print.
 _HANDLERS: dict[Action | None, Callable[[Executor, str, bool], str]] = {
+    Action.CONFIG_DIFF: Executor.config_diff,
     Action.CONFIG_RELOAD: Executor.config_reload,
     Action.CONFIG_SOURCE: Executor.config_source,
     Action.CONFIG_STATUS: Executor.config_status,
@@ -264,6 +286,7 @@ _HANDLERS: dict[Action | None, Callable[[Executor, str, bool], str]] = {
     Action.SHOW_BGP_NEIGHBORS: Executor.show_bgp_neighbors,
     Action.SHOW_BACKENDS: Executor.show_backends,
     Action.SHOW_CHECKS: Executor.show_checks,
+    Action.SHOW_IPVS: Executor.show_ipvs,
     Action.SHOW_DESTINATIONS: Executor.show_destinations,
     Action.SHOW_HA: Executor.show_ha,
     Action.SHOW_NODES: Executor.show_nodes,
@@ -271,4 +294,5 @@ _HANDLERS: dict[Action | None, Callable[[Executor, str, bool], str]] = {
     Action.SHOW_VLANS: Executor.show_vlans,
     Action.SHOW_VSERVERS: Executor.show_vservers,
     Action.SHOW_WARNINGS: Executor.show_warnings,
+    Action.WHOAMI: Executor.whoami,
 }

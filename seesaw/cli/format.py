@@ -401,6 +401,53 @@ def config_source(reply: engine_pb2.ConfigSourceReply, requested: str) -> str:
     return f"Config source is {reply.source or requested} (was {reply.previous})\n"
 
 
+def config_diff(diff: engine_pb2.ConfigDiff) -> str:
+    """`config diff`: what a reload would change (new: the original had no preview)."""
+    out = [f"Config diff against {diff.origin or diff.source or 'the config source'}\n"]
+    if not diff.changed:
+        out.append("  No changes: a reload would change nothing.\n")
+    elif diff.metadata_only:
+        out.append("  Only the metadata changed.\n")
+    if diff.running_last_updated or diff.candidate_last_updated:
+        out.append(value_line("Running Updated:", go_timestamp(diff.running_last_updated)))
+        out.append(value_line("Candidate Updated:", go_timestamp(diff.candidate_last_updated)))
+    marks = {
+        engine_pb2.VserverChange.ADDED: "+",
+        engine_pb2.VserverChange.REMOVED: "-",
+        engine_pb2.VserverChange.CHANGED: "~",
+    }
+    if diff.vservers:
+        out.append("\n  Vservers:\n")
+        for change in sorted(diff.vservers, key=lambda c: c.name):
+            out.append(f"    {marks.get(change.kind, '?')} {change.name}\n")
+            out.extend(f"        {detail}\n" for detail in change.details)
+    if diff.cluster:
+        out.append("\n  Cluster:\n")
+        out.extend(f"    ~ {line}\n" for line in diff.cluster)
+    if diff.refusals:
+        out.append("\n  A reload would be refused ('config reload force' would take it):\n")
+        out.extend(f"    - {line}\n" for line in diff.refusals)
+    if diff.steps > 1:
+        out.append(
+            f"\n  It would take {diff.steps} steps of at most {diff.step_limit} vserver creations or deletions.\n"
+        )
+    return "".join(out)
+
+
+def whoami(caller: Any) -> str:
+    """`whoami`: the user the engine sees (an engine Caller or the ECU's WhoAmIReply), and its role."""
+    out = [
+        "Caller\n",
+        value_line("User:", caller.user),
+        value_line("Role:", caller.role or "none"),
+        value_line("Groups:", ", ".join(caller.groups) or "-"),
+        value_line("Granted Vservers:", ", ".join(caller.granted_vservers) or "-"),
+    ]
+    if caller.via:
+        out.append(value_line("Via:", caller.via))
+    return "".join(out)
+
+
 def reply_message(message: str) -> str:
     """An engine's free-text reply (override, reload, failover), if it sent one."""
     return "".join(f"{line}\n" for line in message.splitlines())

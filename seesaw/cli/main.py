@@ -3,9 +3,13 @@
     seesaw -c "show vservers"      one command: output on stdout, errors on stderr, exit 0 or 1
     seesaw show vservers           the same, without the quotes
     seesaw                         the interactive shell
+    seesaw lab up|status|...       a two-node lab in network namespaces (see `seesaw lab --help`)
+    seesaw --ecu lb1 -c "..."      through a node's ECU (TLS, client certificate)
+    seesaw --ssh ops@lb1 -c "..."  through SSH to a node's engine socket
 
 The engine socket is `<run-dir>/engine/engine.sock` unless `--engine` names
-another one. Only what a command needs is imported: the CLI must start fast.
+another one (with --ssh: on the remote node). Only what a command needs is
+imported: the CLI must start fast.
 """
 
 from __future__ import annotations
@@ -56,6 +60,18 @@ def parser() -> argparse.ArgumentParser:
         help="where `config check` looks for cluster.pb (default: %(default)s, or $SEESAW_CONFIG_DIR)",
     )
     p.add_argument("--json", action="store_true", help="print what show commands return as JSON")
+    remote = p.add_argument_group("remote nodes")
+    where = remote.add_mutually_exclusive_group()
+    where.add_argument("--ecu", metavar="HOST[:PORT]", help="talk to the ECU of HOST over TLS (port 10256)")
+    where.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="talk to HOST's engine socket over SSH")
+    remote.add_argument("--ca", type=Path, default=None, help="--ecu: CA certificate (default: ~/.seesaw/ca.crt)")
+    remote.add_argument("--cert", type=Path, default=None, help="--ecu: client certificate (~/.seesaw/client.crt)")
+    remote.add_argument("--key", type=Path, default=None, help="--ecu: client key (default: ~/.seesaw/client.key)")
+    remote.add_argument("--server-name", default="", help="--ecu: the name in the ECU's certificate, if not HOST")
+    remote.add_argument("--ssh-key", type=Path, default=None, help="--ssh: private key (default: agent, ~/.ssh)")
+    remote.add_argument(
+        "--known-hosts", type=Path, default=None, help="--ssh: known hosts file (default: ~/.ssh/known_hosts)"
+    )
     p.add_argument("--version", action="version", version=f"seesaw {__version__}")
     return p
 
@@ -64,21 +80,44 @@ def engine_socket(args: argparse.Namespace) -> Path:
     return Path(args.engine) if args.engine is not None else paths.socket_path(args.run_dir, "engine")
 
 
-def _connect(socket: Path) -> Engine:
-    from seesaw.cli.client import EngineClient  # grpc is imported only when a command needs the engine
+def _connect(args: argparse.Namespace) -> Engine:
+    """The engine client for where the flags point; grpc (and paramiko) load only when a command needs them."""
+    # gRPC's C core would print its own lines about a failed TLS handshake on stderr: the CLI says it in one.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    from seesaw.cli.client import EngineClient
 
-    return EngineClient(socket)
+    if args.ecu:
+        from seesaw.cli.remote_ecu import ClientTLS, ECUConnector
+
+        defaults = ClientTLS.defaults()
+        tls = ClientTLS(
+            ca=args.ca or defaults.ca,
+            cert=args.cert or defaults.cert,
+            key=args.key or defaults.key,
+            server_name=args.server_name,
+        )
+        return EngineClient(ECUConnector(args.ecu, tls))
+    if args.ssh:
+        from seesaw.cli.remote_ssh import SSHConnector
+
+        remote_socket = Path(args.engine) if args.engine is not None else paths.socket_path(args.run_dir, "engine")
+        return EngineClient(SSHConnector(args.ssh, remote_socket, args.ssh_key, args.known_hosts))
+    return EngineClient(engine_socket(args))
 
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"]:  # `seesaw lab ...`: the namespace lab has its own parser (imported only here)
+        from seesaw.lab.main import main as lab_main
+
+        return lab_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command is not None and args.words:
         sys.stderr.write("Give the command either with -c or as words, not both.\n")
         return 2
     line = args.command if args.command is not None else " ".join(args.words) if args.words else None
-    socket = engine_socket(args)
     executor = Executor(
-        lambda: _connect(socket),
+        lambda: _connect(args),
         clock=clock or SystemClock(),
         config_dir=args.config_dir,
         json_output=args.json,

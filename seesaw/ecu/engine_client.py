@@ -17,6 +17,7 @@ class EngineSnapshot:
     ha: ha_pb2.HAStatus
     config: engine_pb2.ConfigStatus
     vservers: engine_pb2.VserverList
+    dataplane: engine_pb2.DataplaneView | None = None  # None: the engine could not say (an older engine)
 
 
 class EngineUnavailable(Exception):
@@ -38,14 +39,24 @@ class EngineReader:
         stub = self._stub()
         empty = common_pb2.Empty()
         try:
-            return EngineSnapshot(
-                cluster=stub.GetClusterStatus(empty, timeout=self.timeout),
-                ha=stub.GetHAStatus(empty, timeout=self.timeout),
-                config=stub.GetConfigStatus(empty, timeout=self.timeout),
-                vservers=stub.ListVservers(empty, timeout=self.timeout),
-            )
+            cluster = stub.GetClusterStatus(empty, timeout=self.timeout)
+            ha = stub.GetHAStatus(empty, timeout=self.timeout)
+            config = stub.GetConfigStatus(empty, timeout=self.timeout)
+            vservers = stub.ListVservers(empty, timeout=self.timeout)
         except grpc.RpcError as err:
             raise EngineUnavailable(rpc.describe_rpc_error(err, "engine", self.socket)) from err
+        try:
+            dataplane = stub.GetDataplane(empty, timeout=self.timeout)
+        except grpc.RpcError:
+            dataplane = None
+        return EngineSnapshot(cluster, ha, config, vservers, dataplane)
+
+    def vservers(self) -> engine_pb2.VserverList:
+        try:
+            reply: engine_pb2.VserverList = self._stub().ListVservers(common_pb2.Empty(), timeout=self.timeout)
+        except grpc.RpcError as err:
+            raise EngineUnavailable(rpc.describe_rpc_error(err, "engine", self.socket)) from err
+        return reply
 
     def close(self) -> None:
         if self._channel is not None:

@@ -49,6 +49,11 @@ def families(snap: EngineSnapshot | None, error: str = "") -> Iterator[Metric]:
         "Measured duration of this node's last takeover",
         value=snap.ha.last_takeover_ms / 1000.0,
     )
+    yield GaugeMetricFamily(
+        "seesaw_ha_state_since_timestamp_seconds",
+        "When this node entered its current HA state (for a leader: when it took over)",
+        value=snap.ha.since_unix_ms / 1000.0,
+    )
 
     yield GaugeMetricFamily("seesaw_config_generation", "Applied config generation", value=snap.config.generation)
     yield GaugeMetricFamily(
@@ -62,7 +67,30 @@ def families(snap: EngineSnapshot | None, error: str = "") -> Iterator[Metric]:
     )
     yield GaugeMetricFamily("seesaw_config_warnings", "Config warnings", value=len(snap.config.warnings))
 
+    yield from _dataplane_families(snap.dataplane)
     yield from _vserver_families(snap.vservers)
+
+
+def _dataplane_families(view: engine_pb2.DataplaneView | None) -> Iterator[Metric]:
+    up = GaugeMetricFamily("seesaw_ncc_up", "1 if the engine reached NCC for this scrape", labels=[])
+    up.add_metric([], 1.0 if view is not None and view.connected else 0.0)
+    yield up
+    if view is None or not view.connected:
+        return
+    status = view.status
+    info = GaugeMetricFamily("seesaw_dataplane_info", "The dataplane NCC programs", labels=["dataplane"])
+    info.add_metric([status.dataplane or view.state.dataplane], 1.0)
+    yield info
+    yield GaugeMetricFamily("seesaw_ncc_generation", "Applies NCC has taken since it started", value=status.generation)
+    yield CounterMetricFamily("seesaw_dataplane_writes", "Kernel writes NCC made", value=status.writes_total)
+    yield CounterMetricFamily(
+        "seesaw_dataplane_drift_repairs",
+        "Changes made behind NCC's back that it repaired",
+        value=status.drift_repairs_total,
+    )
+    yield CounterMetricFamily("seesaw_dataplane_apply_errors", "Applies NCC failed", value=status.apply_errors_total)
+    yield GaugeMetricFamily("seesaw_dataplane_services", "Services programmed", value=len(view.state.services))
+    yield GaugeMetricFamily("seesaw_dataplane_vips", "VIPs held", value=len(view.state.vips))
 
 
 def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
@@ -73,10 +101,27 @@ def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
     svc_watermark = GaugeMetricFamily(
         "seesaw_service_healthy_ratio", "Healthy share of the service's backends", labels=svc_labels
     )
+    svc_counters = {
+        "connections": CounterMetricFamily("seesaw_service_connections", "Connections", labels=svc_labels),
+        "packets_in": CounterMetricFamily("seesaw_service_packets_in", "Packets in", labels=svc_labels),
+        "packets_out": CounterMetricFamily("seesaw_service_packets_out", "Packets out", labels=svc_labels),
+        "bytes_in": CounterMetricFamily("seesaw_service_bytes_in", "Bytes in", labels=svc_labels),
+        "bytes_out": CounterMetricFamily("seesaw_service_bytes_out", "Bytes out", labels=svc_labels),
+    }
+    svc_enabled = GaugeMetricFamily("seesaw_service_enabled", "1 if the service is enabled", labels=svc_labels)
     dst_labels = ["vserver", "service", "destination", "backend"]
     dst_healthy = GaugeMetricFamily("seesaw_destination_healthy", "1 if the destination is healthy", labels=dst_labels)
     dst_active = GaugeMetricFamily("seesaw_destination_active", "1 if the destination is programmed", labels=dst_labels)
     dst_weight = GaugeMetricFamily("seesaw_destination_weight", "Configured weight", labels=dst_labels)
+    dst_enabled = GaugeMetricFamily("seesaw_destination_enabled", "1 if the destination is enabled", labels=dst_labels)
+    dst_conns = {
+        "active_connections": GaugeMetricFamily(
+            "seesaw_destination_active_connections", "Established connections now", labels=dst_labels
+        ),
+        "inactive_connections": GaugeMetricFamily(
+            "seesaw_destination_inactive_connections", "Other connections now", labels=dst_labels
+        ),
+    }
     counters = {
         "connections": CounterMetricFamily("seesaw_destination_connections", "Connections", labels=dst_labels),
         "packets_in": CounterMetricFamily("seesaw_destination_packets_in", "Packets in", labels=dst_labels),
@@ -97,11 +142,17 @@ def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
             svc_healthy.add_metric(sl, 1.0 if svc.healthy else 0.0)
             svc_active.add_metric(sl, 1.0 if svc.active else 0.0)
             svc_watermark.add_metric(sl, svc.current_watermark)
+            svc_enabled.add_metric(sl, 1.0 if svc.enabled else 0.0)
+            for field, family in svc_counters.items():
+                family.add_metric(sl, getattr(svc.stats, field))
             for dst in svc.destinations:
                 dl = [*sl, dst.name, dst.backend]
                 dst_healthy.add_metric(dl, 1.0 if dst.healthy else 0.0)
                 dst_active.add_metric(dl, 1.0 if dst.active else 0.0)
                 dst_weight.add_metric(dl, dst.weight)
+                dst_enabled.add_metric(dl, 1.0 if dst.enabled else 0.0)
+                for field, gauge in dst_conns.items():
+                    gauge.add_metric(dl, getattr(dst.stats, field))
                 for field, family in counters.items():
                     family.add_metric(dl, getattr(dst.stats, field))
                 for check in dst.checks:
@@ -112,9 +163,13 @@ def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
     yield svc_healthy
     yield svc_active
     yield svc_watermark
+    yield svc_enabled
+    yield from svc_counters.values()
     yield dst_healthy
     yield dst_active
+    yield dst_enabled
     yield dst_weight
     yield from counters.values()
+    yield from dst_conns.values()
     yield check_up
     yield check_latency

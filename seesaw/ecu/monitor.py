@@ -2,6 +2,9 @@
 
 Every scrape reads the engine's live state: what `/metrics` shows is never
 older than the scrape itself (Seesaw's CLI and stats were up to 15 s stale).
+Between scrapes a sampler thread looks at the checks' latest results every
+`sample_interval` seconds, for the result counters and latency histograms
+(`check_history`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from . import metrics
+from .check_history import CheckHistory
 from .engine_client import EngineReader, EngineUnavailable
+
+DEFAULT_SAMPLE_INTERVAL = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,8 @@ class EngineCollector:
     def __init__(self, reader: EngineReader) -> None:
         self.reader = reader
         self.last_error = ""
+        self.history = CheckHistory()
+        self._lock = threading.Lock()  # scrapes and the sampler share the history
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -36,7 +44,21 @@ class EngineCollector:
         except EngineUnavailable as err:
             self.last_error = str(err)
             snap = None
+        with self._lock:
+            if snap is not None:
+                self.history.observe(snap.vservers)
+            history = list(self.history.families())
         yield from metrics.families(snap)
+        yield from history
+
+    def sample(self) -> None:
+        """Look at the checks' latest results between scrapes."""
+        try:
+            vservers = self.reader.vservers()
+        except EngineUnavailable:
+            return
+        with self._lock:
+            self.history.observe(vservers)
 
 
 def health(reader: EngineReader) -> tuple[HTTPStatus, str]:
@@ -52,10 +74,15 @@ def health(reader: EngineReader) -> tuple[HTTPStatus, str]:
 
 
 class MonitorServer:
-    def __init__(self, address: str, port: int, reader: EngineReader) -> None:
+    def __init__(
+        self, address: str, port: int, reader: EngineReader, sample_interval: float = DEFAULT_SAMPLE_INTERVAL
+    ) -> None:
         self.reader = reader
+        self.collector = EngineCollector(reader)
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(EngineCollector(reader))  # type: ignore[arg-type]
+        self.registry.register(self.collector)  # type: ignore[arg-type]
+        self.sample_interval = sample_interval
+        self._stopping = threading.Event()
         monitor = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,8 +117,15 @@ class MonitorServer:
 
     def start(self) -> None:
         self._thread.start()
+        if self.sample_interval > 0:
+            threading.Thread(target=self._sample_loop, name="check-sampler", daemon=True).start()
         log.info("monitoring on http://%s:%d/metrics", self.httpd.server_address[0], self.port)
 
+    def _sample_loop(self) -> None:
+        while not self._stopping.wait(self.sample_interval):
+            self.collector.sample()
+
     def stop(self) -> None:
+        self._stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()

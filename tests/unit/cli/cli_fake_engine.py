@@ -16,7 +16,7 @@ from pathlib import Path
 
 import grpc
 
-from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2, healthcheck_pb2
+from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2, healthcheck_pb2, ncc_pb2
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
@@ -33,6 +33,9 @@ class EngineState:
     bgp: engine_pb2.BGPNeighborList = field(default_factory=engine_pb2.BGPNeighborList)
     version: engine_pb2.Version = field(default_factory=engine_pb2.Version)
     source: str = "server"
+    caller: engine_pb2.Caller = field(default_factory=engine_pb2.Caller)
+    dataplane: engine_pb2.DataplaneView = field(default_factory=engine_pb2.DataplaneView)
+    diff: engine_pb2.ConfigDiff = field(default_factory=engine_pb2.ConfigDiff)
     reply_message: str = ""
     delay: float = 0.0  # seconds every answer waits
     # method name -> (status code, details) to fail with
@@ -90,6 +93,15 @@ class FakeEngine(engine_pb2_grpc.EngineServicer):
 
     def Failover(self, request, context):
         return self._answer("Failover", request, context, engine_pb2.FailoverReply(message=self.state.reply_message))
+
+    def WhoAmI(self, request, context):
+        return self._answer("WhoAmI", request, context, self.state.caller)
+
+    def GetDataplane(self, request, context):
+        return self._answer("GetDataplane", request, context, self.state.dataplane)
+
+    def GetConfigDiff(self, request, context):
+        return self._answer("GetConfigDiff", request, context, self.state.diff)
 
 
 class EngineServer:
@@ -391,4 +403,60 @@ def many_vservers(count: int) -> EngineState:
             dest.name = f"{vserver.name}/{dest.address}:80/TCP"
         vservers.append(vserver)
     state.vservers = engine_pb2.VserverList(vservers=vservers)
+    return state
+
+
+def programmed() -> EngineState:
+    """`observed()` with what NCC programmed for it, plus a persistent UDP, an IPv6 and a fwmark service."""
+    state = observed()
+
+    def service(proto: int, address: str, port: int, sched: str, *dests: tuple[str, int, int, int, int, int], **kw):
+        return ncc_pb2.ServiceStats(
+            service=ncc_pb2.Service(
+                family=common_pb2.AF_INET6 if ":" in address else common_pb2.AF_INET,
+                protocol=proto,
+                address=address,
+                port=port,
+                scheduler=sched,
+                **kw,
+            ),
+            destinations=[
+                ncc_pb2.DestinationStats(
+                    destination=ncc_pb2.Destination(address=a, port=p, forwarding=fwd, weight=w),
+                    stats=common_pb2.Stats(active_connections=act, inactive_connections=inact),
+                )
+                for a, p, fwd, w, act, inact in dests
+            ],
+        )
+
+    state.dataplane = engine_pb2.DataplaneView(
+        connected=True,
+        state=ncc_pb2.DataplaneState(
+            dataplane="nftables",
+            services=[
+                service(
+                    common_pb2.IPPROTO_UDP,
+                    "192.168.37.200",
+                    53,
+                    "wrr",
+                    ("192.168.37.72", 53, 0, 2, 0, 17),
+                    flags=0x1,
+                    timeout=120,
+                ),
+                service(
+                    common_pb2.IPPROTO_TCP,
+                    "192.168.37.200",
+                    80,
+                    "rr",
+                    ("192.168.37.72", 80, common_pb2.FWD_ROUTE, 1, 3, 12),
+                    ("192.168.37.71", 80, common_pb2.FWD_ROUTE, 1, 1024, 0),
+                ),
+                service(common_pb2.IPPROTO_TCP, "2001:db8::10", 443, "wlc", ("2001:db8::71", 443, 2, 5, 0, 0)),
+                service(0, "", 0, "sh", ("192.168.37.71", 0, common_pb2.FWD_ROUTE, 1, 0, 0), fwmark=65537, flags=0x4),
+            ],
+        ),
+        status=ncc_pb2.StatusResponse(
+            dataplane="nftables", generation=12, writes_total=340, drift_repairs_total=2, apply_errors_total=0
+        ),
+    )
     return state

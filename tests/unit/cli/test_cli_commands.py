@@ -58,7 +58,19 @@ def test_remaining_tokens_are_arguments():
         ("show v", ["version", "vlans", "vservers"]),  # ambiguous, not "unknown"
         (
             "show",
-            ["bgp", "backends", "checks", "destinations", "ha", "nodes", "version", "vlans", "vservers", "warnings"],
+            [
+                "bgp",
+                "backends",
+                "checks",
+                "destinations",
+                "ha",
+                "ipvs",
+                "nodes",
+                "version",
+                "vlans",
+                "vservers",
+                "warnings",
+            ],
         ),
         ("sh b", ["bgp", "backends"]),
         ("show bgp", ["neighbors"]),
@@ -66,7 +78,7 @@ def test_remaining_tokens_are_arguments():
         ("override vserver", ["state"]),
         ("override vserver state", ["default", "disabled", "enabled"]),
         ("o v s d", ["default", "disabled"]),
-        ("", ["config", "doctor", "exit", "failover", "help", "override", "quit", "show"]),
+        ("", ["config", "doctor", "exit", "failover", "help", "override", "quit", "show", "whoami"]),
     ],
 )
 def test_incomplete_commands(line, choices):
@@ -112,7 +124,7 @@ def test_every_leaf_has_a_usage_and_sane_argument_counts():
         ("sh vs", ["show vservers "]),
         ("sh", ["show "]),
         ("show v", ["show version ", "show vlans ", "show vservers "]),
-        ("", [c + " " for c in ["config", "doctor", "exit", "failover", "help", "override", "quit", "show"]]),
+        ("", [c + " " for c in ["config", "doctor", "exit", "failover", "help", "override", "quit", "show", "whoami"]]),
         ("o v s d", ["override vserver state default ", "override vserver state disabled "]),
         ("show vservers ", []),  # argument position: nothing to add
         ("sh vs te", ["show vservers te"]),  # ... but the command words are spelled out
@@ -134,9 +146,9 @@ def test_canonical_line_is_what_seesaw_tab_produces():
 @pytest.mark.parametrize(
     ("line", "lines"),
     [
-        ("", (" config", " doctor", " exit", " failover", " help", " override", " quit", " show")),
+        ("", (" config", " doctor", " exit", " failover", " help", " override", " quit", " show", " whoami")),
         ("show v", (" version", " vlans", " vservers")),
-        ("sh", tuple(f" {n}" for n in names(commands.COMMANDS[-1].subcommands))),
+        ("sh", tuple(f" {n}" for n in names(next(c for c in commands.COMMANDS if c.name == "show").subcommands))),
         ("show vservers", ("  show vservers [<name-or-prefix>]",)),
         ("foo", ("Unknown command.",)),
     ],

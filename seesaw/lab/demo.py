@@ -1,13 +1,11 @@
-"""`make run` (single-node form): one Seesaw node on the `sim` dataplane.
+"""`make run`: the two-node lab up, its status, a short traffic summary, and where to go next.
 
-It re-executes itself inside a private network and mount namespace (nothing
-it does reaches the host network), gives the node the interfaces its
-seesaw.cfg names (a veth pair each, since this kernel has no dummy links),
-copies etc/seesaw/ into a temporary config dir with `[dataplane] backend =
-sim`, starts `seesaw-watchdog` with a temporary run dir, waits for the suite
-to serve, and prints `show ha` and `show vservers`. On a terminal it then
-opens the interactive `seesaw` shell on that node; the node is torn down
-when the shell (or the script) exits.
+    python -m seesaw.lab.demo [--unshare] [--count N]
+
+It runs `seesaw lab up` (with --unshare when not root, or when asked), then
+`seesaw lab status` and `seesaw lab traffic -n N`, and says how long the lab
+took to serve. The lab stays up: `seesaw lab down` removes it. If it is
+already up, it shows it again.
 """
 
 from __future__ import annotations
@@ -15,63 +13,62 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from seesaw.lab.node import Node, make_interfaces, prepare_config
+from seesaw.lab import main as lab
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "etc" / "seesaw"
-MARKER = "SEESAW_DEMO_ISOLATED"
-READY_TIMEOUT = 30.0
+ENV_STARTED = "SEESAW_MAKE_STARTED"  # wall time (s) when `make run` began, set by the Makefile
 
-
-def _isolate() -> None:
-    """Re-run this module under unshare in a fresh network+mount namespace."""
-    env = dict(os.environ, **{MARKER: "1"})
-    cmd = [sys.executable, "-m", "seesaw.lab.isolate", sys.executable, "-m", "seesaw.lab.demo", *sys.argv[1:]]
-    unshare = ["unshare", "--net", "--mount", "--propagation", "private"]
-    if os.geteuid() != 0:
-        unshare.insert(1, "--map-root-user")
-    os.execvpe(unshare[0], [*unshare, "--", *cmd], env)
+NEXT = """\
+Next (the lab stays up):
+  {seesaw} lab traffic -n 100      requests through every VIP, and which backend answered
+  {seesaw} lab failover            the master hands over to the other node (GARP moves the VIPs)
+  {seesaw} lab shell lb1           the seesaw shell on lb1 (show vservers, show ha, failover, ...)
+  {seesaw} lab shell lb2 -c "show ha"
+  {seesaw} lab status              both nodes' HA state, vservers and destinations
+  {seesaw} lab down                stop everything and delete the lab's namespaces"""
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-shell", action="store_true", help="print the state and stop, even on a terminal")
-    args = parser.parse_args()
-    if os.environ.get(MARKER) != "1":
-        _isolate()
-    node = Node(Path(tempfile.mkdtemp(prefix="seesaw-demo-")))
-    cfg = prepare_config(EXAMPLES, node.config_dir, {"dataplane": {"backend": "sim"}})
-    make_interfaces(cfg)
-    print(f"Starting one Seesaw node (sim dataplane) in a private network namespace; files in {node.work}")
-    started = time.monotonic()
-    node.start()
+def _seesaw() -> str:
+    """How to call `seesaw` from here: by name when it is on PATH, else by the path next to this Python."""
+    beside = Path(sys.executable).parent / "seesaw"
+    if shutil.which("seesaw") == str(beside) or not beside.exists():
+        return "seesaw"
     try:
-        try:
-            node.wait_leader(READY_TIMEOUT)
-        except (TimeoutError, RuntimeError) as err:
-            print(f"The suite did not come up: {err}", file=sys.stderr)
-            return 1
-        print(f"Serving after {time.monotonic() - started:.1f} s.\n")
-        for command in ("show ha", "show vservers"):
-            result = node.cli(command)
-            print(f'$ seesaw -c "{command}"')
-            print(result.stdout + result.stderr)
-        if sys.stdin.isatty() and not args.no_shell:
-            print("Opening the seesaw shell on this node (exit or Ctrl-D to stop the node).")
-            shell = [sys.executable, "-m", "seesaw.cli", "--run-dir", str(node.run_dir)]
-            subprocess.run(shell, env=node.env(), check=False)
-        else:
-            print("Next: `seesaw lab up` runs two nodes, backends and a client (see README).")
-        return 0
-    finally:
-        node.stop()
-        shutil.rmtree(node.work, ignore_errors=True)
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
+def _started() -> tuple[float, str]:
+    """When the clock started (wall time), and what started it: `make run` exports SEESAW_MAKE_STARTED."""
+    try:
+        return float(os.environ[ENV_STARTED]), "`make run`"
+    except (KeyError, ValueError):
+        return time.time(), "this command"
+
+
+def main(argv: list[str] | None = None) -> int:
+    started, starter = _started()
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--unshare", action="store_true", help="run the lab in a private network namespace")
+    p.add_argument("--count", type=int, default=20, help="requests per service in the summary (default: 20)")
+    args = p.parse_args(argv)
+    up = ["up", *(["--unshare"] if args.unshare or os.geteuid() != 0 else [])]
+    print(f"$ seesaw lab {' '.join(up)}", flush=True)
+    if lab.main(up) != 0:
+        return 1
+    serving = time.time() - started
+    print("\n$ seesaw lab status", flush=True)
+    lab.main(["status"])
+    print(f"$ seesaw lab traffic -n {args.count}", flush=True)
+    if lab.main(["traffic", "-n", str(args.count)]) != 0:
+        return 1
+    print(f"\nThe lab served traffic {serving:.1f} s after {starter} started.\n")
+    print(NEXT.format(seesaw=_seesaw()))
+    return 0
 
 
 if __name__ == "__main__":

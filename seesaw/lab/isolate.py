@@ -16,7 +16,10 @@ from pathlib import Path
 
 
 def _mount(fstype: str, target: str) -> None:
-    Path(target).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(target).mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        sys.exit(f"{target} does not exist and only root can make it: run `sudo mkdir -p {target}` once, then again")
     subprocess.run(["mount", "-t", fstype, fstype, target], check=True)
 
 

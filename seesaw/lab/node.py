@@ -1,9 +1,10 @@
 """One Seesaw node run by its own watchdog, with its own config and run dirs.
 
-Used by `make run` (seesaw.lab.demo) and by the suite-level tests: copy a
-config dir, give the node the interfaces its seesaw.cfg names (inside a
-network namespace when one is given), start `seesaw-watchdog`, wait until
-every daemon serves, talk to it with the CLI, stop it.
+Used by the lab (seesaw.lab.lab: each LB node's dirs, watchdog command and
+CLI) and by the suite-level tests: copy a config dir, give the node the
+interfaces its seesaw.cfg names (inside a network namespace when one is
+given), start `seesaw-watchdog`, wait until every daemon serves, talk to it
+with the CLI, stop it.
 """
 
 from __future__ import annotations
@@ -88,7 +89,12 @@ class Node:
             PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         )
 
-    def start(self) -> None:
+    @property
+    def watchdog_log(self) -> Path:
+        return self.work / "watchdog.log"
+
+    def argv(self) -> list[str]:
+        """The command that runs this node's watchdog (inside its namespace, if it has one)."""
         cmd: Sequence[str] = [
             sys.executable,
             "-m",
@@ -100,11 +106,12 @@ class Node:
             "--log-dir",
             str(self.log_dir),
         ]
-        if self.netns:
-            cmd = ["ip", "netns", "exec", self.netns, *cmd]
+        return ["ip", "netns", "exec", self.netns, *cmd] if self.netns else list(cmd)
+
+    def start(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
-        with (self.work / "watchdog.log").open("ab") as log:
-            self.watchdog = subprocess.Popen(cmd, env=self.env(), stdout=subprocess.DEVNULL, stderr=log)
+        with self.watchdog_log.open("ab") as log:
+            self.watchdog = subprocess.Popen(self.argv(), env=self.env(), stdout=subprocess.DEVNULL, stderr=log)
 
     def status(self) -> dict[str, dict[str, object]]:
         """The watchdog's per-service status (pid, state, restarts, ...), or {} before it wrote one."""
@@ -146,7 +153,7 @@ class Node:
 
     def logs(self, tail: int = 2000) -> str:
         parts = []
-        for log in [*sorted(self.log_dir.glob("*.log")), self.work / "watchdog.log"]:
+        for log in [*sorted(self.log_dir.glob("*.log")), self.watchdog_log]:
             if log.exists():
                 parts.append(f"--- {log}\n{log.read_text(errors='replace')[-tail:]}")
         return "\n".join(parts)

@@ -14,7 +14,6 @@ import asyncio
 import time
 
 from seesaw.common.clock import SystemClock
-from seesaw.ncc import convert
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.sim import SimDataplane
 from seesaw.pb import common_pb2, ncc_pb2
@@ -50,8 +49,7 @@ async def run(services: int) -> None:
 
     async def apply(message: ncc_pb2.ApplyRequest) -> tuple[float, int]:
         start = time.perf_counter()
-        request, errors = convert.request_from_pb(message)
-        outcome = await runner.apply(request, errors)
+        outcome = await runner.apply_pb(message)
         assert not outcome.errors, outcome.errors[:3]
         return time.perf_counter() - start, outcome.writes
 

@@ -33,7 +33,6 @@ from pyroute2 import IPRoute
 from pyroute2 import netns as pyroute2_netns
 
 from seesaw.common.clock import SystemClock
-from seesaw.ncc import convert
 from seesaw.ncc.kernel.composite import KernelDataplane
 from seesaw.ncc.kernel.ipvs import IPVSServices
 from seesaw.ncc.runner import Runner
@@ -112,8 +111,7 @@ async def measure(services: int, flips: int, baseline_ns: str, ours_ns: str) -> 
     runner = Runner(KernelDataplane("ipvs", [part]), "bench", SystemClock(), audit_interval=0)
     await runner.start()
     start = time.perf_counter()
-    request, errors = convert.request_from_pb(full)
-    outcome = await runner.apply(request, errors)
+    outcome = await runner.apply_pb(full)
     cold = time.perf_counter() - start
     objects = services * (1 + DESTINATIONS)
     if outcome.errors or outcome.writes != objects:
@@ -132,8 +130,7 @@ async def measure(services: int, flips: int, baseline_ns: str, ours_ns: str) -> 
 
     # re-applying the unchanged state
     start = time.perf_counter()
-    request, errors = convert.request_from_pb(full)
-    outcome = await runner.apply(request, errors)
+    outcome = await runner.apply_pb(full)
     noop = time.perf_counter() - start
     lines.append(bench_line("ipvs_noop_writes", outcome.writes, objects, "writes", seconds=f"{noop:.4f}"))
 
@@ -143,8 +140,7 @@ async def measure(services: int, flips: int, baseline_ns: str, ours_ns: str) -> 
         i = n * 7919 % services
         message = ncc_pb2.ApplyRequest(partitions=[vserver(i, weight=2 + n % 2)])
         start = time.perf_counter()
-        request, errors = convert.request_from_pb(message)
-        outcome = await runner.apply(request, errors)
+        outcome = await runner.apply_pb(message)
         samples.append(time.perf_counter() - start)
         writes.append(outcome.writes)
     if set(writes) != {1}:

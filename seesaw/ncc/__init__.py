@@ -16,6 +16,7 @@ that. Data flows down this list:
     journal.py     the desired state kept across restarts (<run-dir>/ncc/desired.pb)
     runner.py      asyncio shell: serialised dataplane calls, periodic audit, journal
     service.py     the seesaw.ncc.NCC gRPC servicer
+    bgp/           the BGP speaker driver (FRR's bgpd over its VTY socket): anycast advertisements
     main.py        the seesaw-ncc daemon (reads [dataplane] backend from seesaw.cfg)
 """
 

@@ -48,6 +48,8 @@ from seesaw.ncc.steps import Step
 from seesaw.pb import common_pb2, ncc_pb2
 
 _FORWARDING = {int(f): f for f in Forwarding}
+_FAMILY_OF_VERSION = {4: Family.INET, 6: Family.INET6}
+_DESTINATION = Kind.DESTINATION  # an enum member is a slow attribute lookup in Python 3.11; hot loops bind it once
 MAX_WEIGHT = 2**31 - 1  # IPVS weights are signed 32-bit
 IFNAMSIZ = 16
 
@@ -59,14 +61,28 @@ class Invalid(ValueError):
 # --- protobuf -> model -------------------------------------------------------------------------------------------
 
 
-def request_from_pb(message: ncc_pb2.ApplyRequest) -> tuple[Request, list[ObjectError]]:
+def request_from_pb(
+    message: ncc_pb2.ApplyRequest, accepted: Mapping[str, bytes] | None = None
+) -> tuple[Request, list[ObjectError]]:
+    """The request `message` asks for, and what was wrong with it.
+
+    With `accepted` (partition name -> the bytes of the message NCC last accepted
+    for it whole), each partition carries its own bytes as its fingerprint, and a
+    partition sent again byte for byte is listed `unchanged` without being converted.
+    """
     errors: list[ObjectError] = []
     partitions = []
     for raw in message.partitions:
         if not raw.name:
             errors.append(ObjectError("partition", "", "", "has no name; give every partition a unique name"))
             continue
-        partition, partition_errors = partition_from_pb(raw)
+        fingerprint = b""
+        if accepted is not None:
+            fingerprint = raw.SerializeToString(deterministic=True)
+            if accepted.get(raw.name) == fingerprint:
+                partitions.append(Partition(raw.name, unchanged=True))
+                continue
+        partition, partition_errors = partition_from_pb(raw, fingerprint)
         partitions.append(partition)
         errors.extend(partition_errors)
     if message.has_lb:
@@ -77,7 +93,7 @@ def request_from_pb(message: ncc_pb2.ApplyRequest) -> tuple[Request, list[Object
     return Request(tuple(partitions), message.replace_all), errors
 
 
-def partition_from_pb(message: ncc_pb2.Partition) -> tuple[Partition, list[ObjectError]]:
+def partition_from_pb(message: ncc_pb2.Partition, fingerprint: bytes = b"") -> tuple[Partition, list[ObjectError]]:
     builder = _Builder(message.name)
     for raw_service in message.services:
         builder.service(raw_service)
@@ -85,7 +101,7 @@ def partition_from_pb(message: ncc_pb2.Partition) -> tuple[Partition, list[Objec
         builder.simple(Kind.VIP, vip_from_pb, raw_vip, _vip_label(raw_vip.address))
     for raw_filter in message.filters:
         builder.simple(Kind.FILTER, filter_from_pb, raw_filter, _vip_label(raw_filter.address))
-    return builder.partition(), builder.errors
+    return builder.partition(fingerprint), builder.errors
 
 
 def lb_partition_from_pb(message: ncc_pb2.LBInterface) -> tuple[Partition | None, list[ObjectError]]:
@@ -123,8 +139,8 @@ class _Builder:
         self.held: set[Ref] = set()
         self.errors: list[ObjectError] = []
 
-    def partition(self) -> Partition:
-        return Partition(self.name, self.objects, frozenset(self.held))
+    def partition(self, fingerprint: bytes = b"") -> Partition:
+        return Partition(self.name, self.objects, frozenset(self.held), fingerprint)
 
     def keep(self, spec: Spec) -> bool:
         item = ref(spec)
@@ -161,14 +177,19 @@ class _Builder:
             return
         if not self.keep(spec):
             return
-        for raw in message.destinations:
+        objects = self.objects
+        for raw in message.destinations:  # the bulk of a large state: kept lean
             try:
                 dest = destination_from_pb(key, raw)
             except Invalid as err:
                 label = f"{key} -> {_endpoint_label(raw.address, raw.port)}"
                 self.fail(Kind.DESTINATION, label, str(err), _destination_ref(key, raw))
                 continue
-            self.keep(dest)
+            item = (_DESTINATION, dest.key)
+            if item in objects:
+                self.fail(Kind.DESTINATION, str(dest.key), "listed twice; the first one was used")
+                continue
+            objects[item] = dest
 
 
 def _destination_ref(service: ServiceKey, message: ncc_pb2.Destination) -> Ref | None:
@@ -186,9 +207,9 @@ def service_key_from_pb(message: ncc_pb2.Service) -> ServiceKey:
         return ServiceKey.mark(family, message.fwmark)
     protocol = _protocol(message.protocol)
     address = parse_address(message.address)
-    if Family.of(address) is not family:
+    if _FAMILY_OF_VERSION[address.version] is not family:
         raise Invalid(f"address {address} is {Family.of(address).label} but the service family is {family.label}")
-    return ServiceKey.ip(protocol, address, _port(message.port))
+    return ServiceKey(family, protocol, address, _port(message.port))
 
 
 def service_from_pb(key: ServiceKey, message: ncc_pb2.Service) -> Service:
@@ -203,7 +224,7 @@ def service_from_pb(key: ServiceKey, message: ncc_pb2.Service) -> Service:
 
 def destination_from_pb(service: ServiceKey, message: ncc_pb2.Destination) -> Destination:
     address = parse_address(message.address)
-    if Family.of(address) is not service.family:
+    if _FAMILY_OF_VERSION[address.version] is not service.family:
         raise Invalid(
             f"an {Family.of(address).label} destination cannot serve an {service.family.label} service; "
             "list it under a service of its own family"
@@ -211,14 +232,14 @@ def destination_from_pb(service: ServiceKey, message: ncc_pb2.Destination) -> De
     forwarding = _FORWARDING.get(message.forwarding)
     if forwarding is None:
         raise Invalid(f"unknown forwarding method {message.forwarding}")
-    if message.weight > MAX_WEIGHT:
-        raise Invalid(f"weight {message.weight} is above the kernel's maximum {MAX_WEIGHT}")
+    weight = message.weight
+    if weight > MAX_WEIGHT:
+        raise Invalid(f"weight {weight} is above the kernel's maximum {MAX_WEIGHT}")
+    port = message.port
+    if port > 65535:
+        raise Invalid(f"port {port} is above 65535")
     return Destination(
-        DestinationKey(service, address, _port(message.port)),
-        forwarding,
-        message.weight,
-        message.upper_threshold,
-        message.lower_threshold,
+        DestinationKey(service, address, port), forwarding, weight, message.upper_threshold, message.lower_threshold
     )
 
 
@@ -348,16 +369,22 @@ def _ifname(name: str, field: str, optional: bool = False) -> str:
 
 
 def _family(value: int) -> Family:
-    try:
-        return Family(value)
-    except ValueError:
-        raise Invalid("family must be AF_INET or AF_INET6") from None
+    family = _FAMILIES.get(value)
+    if family is None:
+        raise Invalid("family must be AF_INET or AF_INET6")
+    return family
 
 
 def _protocol(value: int) -> Protocol:
-    if value not in (Protocol.TCP, Protocol.UDP):
+    protocol = _PROTOCOLS.get(value)
+    if protocol is None:
         raise Invalid(f"protocol {value} is neither TCP nor UDP")
-    return Protocol(value)
+    return protocol
+
+
+# By number: calling an enum class with a value is slow in Python 3.11.
+_FAMILIES = {int(f): f for f in Family}
+_PROTOCOLS = {int(p): p for p in (Protocol.TCP, Protocol.UDP)}
 
 
 def _port(value: int) -> int:

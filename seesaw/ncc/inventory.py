@@ -35,6 +35,11 @@ class Inventory:
     def owner(self, item: Ref) -> str | None:
         return self._owner.get(item)
 
+    @property
+    def owners(self) -> Mapping[Ref, str]:
+        """Every object's partition (read only: for bulk lookups without a call per object)."""
+        return self._owner
+
     def get(self, item: Ref) -> Spec | None:
         name = self._owner.get(item)
         return None if name is None else self._partitions[name][item]
@@ -66,9 +71,13 @@ class Inventory:
             self._owner[item] = name
         self._partitions[name] = content
 
-    def put(self, name: str, spec: Spec) -> None:
-        """Record `spec` as owned by partition `name` (moving it if another owned it)."""
-        item = ref(spec)
+    def put(self, name: str, spec: Spec, item: Ref | None = None) -> None:
+        """Record `spec` (whose ref is `item`, when the caller has it) as owned by partition `name`.
+
+        It moves if another partition owned it.
+        """
+        if item is None:
+            item = ref(spec)
         previous = self._owner.get(item)
         if previous is not None and previous != name:
             self._drop(previous, item)

@@ -2,7 +2,9 @@
 
 Picks the dataplane (--dataplane, else seesaw.cfg [dataplane] backend), serves
 seesaw.ncc.NCC on <run-dir>/ncc/ncc.sock, reads what the dataplane holds
-(never flushing it), then reports SERVING and audits periodically.
+(never flushing it), then reports SERVING and audits periodically. Drives
+FRR's bgpd through its VTY socket (--bgpd-vty) when the engine asks for
+anycast; bgpd is not needed otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from seesaw.common.clock import SystemClock
 from seesaw.common.rpc import UnixServer
 from seesaw.config.errors import ConfigError
 from seesaw.config.seesaw_cfg import load_settings
-from seesaw.ncc import journal
+from seesaw.ncc import bgp, journal
 from seesaw.ncc.dataplane import DataplaneError
 from seesaw.ncc.runner import DEFAULT_AUDIT_INTERVAL, Runner
 from seesaw.ncc.select import BACKENDS, DataplaneUnavailable, select
@@ -44,6 +46,14 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_AUDIT_INTERVAL,
         metavar="SECONDS",
         help="re-read the dataplane and repair drift this often; 0 disables (default: %(default)s)",
+    )
+    p.add_argument(
+        "--bgpd-vty",
+        type=Path,
+        default=bgp.DEFAULT_VTY,
+        metavar="PATH",
+        help="VTY socket of the BGP daemon (FRR's bgpd, or Quagga's) that advertises anycast VIPs "
+        "(default: %(default)s)",
     )
     return p
 
@@ -86,13 +96,18 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
         args.audit_interval,
         journal_path=server.path.parent / journal.FILENAME,
     )
-    server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner), SERVICE_NAME)
+    speaker = bgp.Speaker(args.bgpd_vty)
+    server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner, speaker), SERVICE_NAME)
     await server.start()
     background: list[asyncio.Task[None]] = []
     try:
         await runner.start()
         await server.set_serving(True)
-        background = [asyncio.create_task(runner.run_audits(stop)), asyncio.create_task(runner.run_journal(stop))]
+        background = [
+            asyncio.create_task(runner.run_audits(stop)),
+            asyncio.create_task(runner.run_journal(stop)),
+            asyncio.create_task(speaker.run_audits(stop, args.audit_interval)),
+        ]
         await stop.wait()
         log.info("stopping (the dataplane keeps its state)")
     except DataplaneError as err:

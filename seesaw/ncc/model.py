@@ -110,29 +110,46 @@ def address_sort_key(address: IPAddress) -> tuple[int, int]:
     return (address.version, int(address))
 
 
-# Keys are hashed on every lookup of a large state; they compute their hash once.
+_FAMILY_OF_VERSION = {4: Family.INET, 6: Family.INET6}  # enum member lookups are slow in Python 3.11
+
+# Keys are hashed on every lookup of a large state, and made by the hundred thousand: they are built by hand
+# (a frozen dataclass's generated __init__ is three times slower) and compute their hash once, from the
+# address's integer (ipaddress hashes by formatting it in Python).
+_set = object.__setattr__
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ServiceKey:
     """(family, protocol, address, port), or (family, fwmark) when fwmark is non-zero."""
 
     family: Family
-    protocol: Protocol = Protocol.ANY
-    address: IPAddress | None = None
-    port: int = 0
-    fwmark: int = 0
-    _hash: int = field(init=False, repr=False, compare=False)
+    protocol: Protocol
+    address: IPAddress | None
+    port: int
+    fwmark: int
+    _hash: int = field(repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.family, self.protocol, self.address, self.port, self.fwmark)))
+    def __init__(
+        self,
+        family: Family,
+        protocol: Protocol = Protocol.ANY,
+        address: IPAddress | None = None,
+        port: int = 0,
+        fwmark: int = 0,
+    ) -> None:
+        _set(self, "family", family)
+        _set(self, "protocol", protocol)
+        _set(self, "address", address)
+        _set(self, "port", port)
+        _set(self, "fwmark", fwmark)
+        _set(self, "_hash", hash((family, protocol, None if address is None else int(address), port, fwmark)))
 
     def __hash__(self) -> int:
         return self._hash
 
     @classmethod
     def ip(cls, protocol: Protocol, address: IPAddress, port: int) -> ServiceKey:
-        return cls(Family.of(address), protocol, address, port)
+        return cls(_FAMILY_OF_VERSION[address.version], protocol, address, port)
 
     @classmethod
     def mark(cls, family: Family, fwmark: int) -> ServiceKey:
@@ -148,15 +165,21 @@ class ServiceKey:
         return (int(self.family), self.fwmark, int(self.protocol), address, self.port)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class DestinationKey:
     service: ServiceKey
     address: IPAddress
     port: int
-    _hash: int = field(init=False, repr=False, compare=False)
+    _hash: int = field(repr=False, compare=False)
+    order: tuple[int, int, int] = field(repr=False, compare=False)  # by address, then port
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.service, self.address, self.port)))
+    def __init__(self, service: ServiceKey, address: IPAddress, port: int) -> None:
+        _set(self, "service", service)
+        _set(self, "address", address)
+        _set(self, "port", port)
+        number = int(address)
+        _set(self, "_hash", hash((service._hash, number, port)))
+        _set(self, "order", (address.version, number, port))
 
     def __hash__(self) -> int:
         return self._hash
@@ -222,25 +245,48 @@ class VIP:
         return self.address
 
 
-@dataclass(frozen=True, slots=True)
+# Services and destinations are the bulk of a large state: built by hand too (see the keys above).
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Service:
     """An IPVS virtual service (its destinations are objects of their own)."""
 
     kind: ClassVar[Kind] = Kind.SERVICE
     key: ServiceKey
-    scheduler: str = "wlc"
-    flags: int = 0
-    timeout: int = 0
+    scheduler: str
+    flags: int
+    timeout: int
+
+    def __init__(self, key: ServiceKey, scheduler: str = "wlc", flags: int = 0, timeout: int = 0) -> None:
+        _set(self, "key", key)
+        _set(self, "scheduler", scheduler)
+        _set(self, "flags", flags)
+        _set(self, "timeout", timeout)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Destination:
     kind: ClassVar[Kind] = Kind.DESTINATION
     key: DestinationKey
-    forwarding: Forwarding = Forwarding.ROUTE
-    weight: int = 1
-    upper_threshold: int = 0
-    lower_threshold: int = 0
+    forwarding: Forwarding
+    weight: int
+    upper_threshold: int
+    lower_threshold: int
+
+    def __init__(
+        self,
+        key: DestinationKey,
+        forwarding: Forwarding = Forwarding.ROUTE,
+        weight: int = 1,
+        upper_threshold: int = 0,
+        lower_threshold: int = 0,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "forwarding", forwarding)
+        _set(self, "weight", weight)
+        _set(self, "upper_threshold", upper_threshold)
+        _set(self, "lower_threshold", lower_threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,18 +344,39 @@ def _show(value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Partition:
     """One independently replaceable slice of the desired state.
 
     `held` names objects the engine sent but NCC could not accept (a bad
     field): the partition keeps their previous version, so bad input never
     disturbs what is already running.
+
+    `fingerprint` is the engine's message for it, serialized: NCC remembers it
+    for a partition it accepted whole and holds as asked. A later request that
+    sends the same bytes lists the partition `unchanged` (no objects): it then
+    stands for the content NCC already has, with nothing to convert or plan.
     """
 
     name: str
-    objects: Mapping[Ref, Spec] = field(default_factory=dict)
-    held: frozenset[Ref] = frozenset()
+    objects: Mapping[Ref, Spec]
+    held: frozenset[Ref]
+    fingerprint: bytes = field(compare=False, repr=False)
+    unchanged: bool
+
+    def __init__(
+        self,
+        name: str,
+        objects: Mapping[Ref, Spec] | None = None,
+        held: frozenset[Ref] = frozenset(),
+        fingerprint: bytes = b"",
+        unchanged: bool = False,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "objects", {} if objects is None else objects)
+        _set(self, "held", held)
+        _set(self, "fingerprint", fingerprint)
+        _set(self, "unchanged", unchanged)
 
     @classmethod
     def of(cls, name: str, specs: Iterable[Spec], held: Iterable[Ref] = ()) -> Partition:

@@ -13,6 +13,10 @@ lives here, and these are the rules it keeps:
   same request, and a move with no change costs nothing.
 * An object the engine sent in a form NCC could not accept (`Partition.held`)
   keeps its previous version, so bad input never disturbs what runs.
+* A partition listed `unchanged` (sent again byte for byte, see model.py)
+  keeps its content and costs nothing, unless another partition of the
+  request claims one of its objects: then it is planned with the content it
+  has, as if sent in full, so the first claim still wins.
 * Wanted and absent from the kernel: ADD. Wanted and different: UPDATE, one
   step per object, whatever changed. Wanted and identical: nothing, which is
   also how NCC adopts what it finds programmed at start.
@@ -30,11 +34,11 @@ the planner trusts `applied` to be what the kernel holds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from seesaw.ncc.inventory import Inventory
 from seesaw.ncc.model import LB_PARTITION, Destination, Kind, ObjectError, Ref, Request, Spec
-from seesaw.ncc.steps import Step
+from seesaw.ncc.steps import Op, Step
 
 DELETE_ORDER = (Kind.FILTER, Kind.DESTINATION, Kind.SERVICE, Kind.VIP, Kind.VLAN, Kind.LB)
 ADD_ORDER = (Kind.LB, Kind.VLAN, Kind.VIP, Kind.SERVICE, Kind.DESTINATION, Kind.FILTER)
@@ -52,6 +56,8 @@ class Plan:
     # Objects the kernel already holds as wanted, which NCC must record as owned by
     # this partition (no step needed): adoption at start, and moves between partitions.
     adopt: tuple[tuple[str, Spec], ...] = ()
+    # The fingerprint of each partition the request sent in full (see model.Partition).
+    fingerprints: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -62,7 +68,8 @@ def plan(request: Request, desired: Inventory, applied: Inventory, observed: Map
     """The steps that bring the kernel from `observed` to `desired` with `request` applied."""
     partitions, errors = merge(request, desired, applied)
     steps, adopt = diff(partitions, desired, applied, observed)
-    return Plan(tuple(steps), tuple(errors), partitions, tuple(adopt))
+    fingerprints = {p.name: p.fingerprint for p in request.partitions if p.fingerprint}
+    return Plan(tuple(steps), tuple(errors), partitions, tuple(adopt), fingerprints)
 
 
 def audit(desired: Inventory, applied: Inventory, observed: Mapping[Ref, Spec]) -> Plan:
@@ -82,11 +89,8 @@ def merge(request: Request, desired: Inventory, applied: Inventory) -> tuple[Cha
         for name in [*desired.names(), *applied.names()]:
             if name not in listed and name != LB_PARTITION:
                 partitions[name] = None
-
-    def keeper(item: Ref) -> str | None:
-        """The partition that keeps `item` whatever this request says, if any."""
-        owner = desired.owner(item)
-        return owner if owner is not None and owner not in listed and owner not in partitions else None
+    owners = desired.owners
+    contested = _contested(request, owners)
 
     claimed: dict[Ref, str] = {}
     seen: set[str] = set()
@@ -97,63 +101,101 @@ def merge(request: Request, desired: Inventory, applied: Inventory) -> tuple[Cha
             errors.append(ObjectError("partition", name or "lb", name, message))
             continue
         seen.add(name)
-        content: dict[Ref, Spec] = {}
+        objects = partition.objects
+        if partition.unchanged:
+            if name not in contested:
+                continue  # it keeps what it has
+            objects = desired.objects(name)
+        refused: set[Ref] = set()
         refused_services: set[object] = set()
-        for item, spec in partition.objects.items():
-            if isinstance(spec, Destination) and spec.key.service in refused_services:
+        for item, spec in objects.items():
+            if refused_services and isinstance(spec, Destination) and spec.key.service in refused_services:
+                refused.add(item)
                 continue
             holder = claimed.get(item)
-            if holder is None:
-                holder = keeper(item)
+            if holder is None and _kept(item, owners, listed, partitions):
+                holder = owners[item]
             if holder is not None and holder != name:
                 errors.append(_conflict(item, name, holder))
-                if spec.kind is Kind.SERVICE:
+                refused.add(item)
+                if item[0] is Kind.SERVICE:
                     refused_services.add(spec.key)
                 continue
-            content[item] = spec
             claimed[item] = name
+        content: dict[Ref, Spec] = (
+            {item: spec for item, spec in objects.items() if item not in refused} if refused else dict(objects)
+        )
         for item, spec in _held(partition.held, desired.objects(name)):
-            if item not in content and claimed.get(item, name) == name and keeper(item) is None:
+            if item not in content and claimed.get(item, name) == name and not _kept(item, owners, listed, partitions):
                 content[item] = spec
                 claimed[item] = name
         partitions[name] = content or None
     return partitions, errors
 
 
+def _contested(request: Request, owners: Mapping[Ref, str]) -> set[str]:
+    """The partitions listed unchanged that another partition of the request claims an object of."""
+    unchanged = {p.name for p in request.partitions if p.unchanged}
+    if not unchanged:
+        return set()
+    contested = set()
+    for partition in request.partitions:
+        for item in partition.objects:
+            owner = owners.get(item)
+            if owner is not None and owner != partition.name and owner in unchanged:
+                contested.add(owner)
+    return contested
+
+
+def _kept(item: Ref, owners: Mapping[Ref, str], listed: set[str], partitions: Changes) -> bool:
+    """Whether a partition the request leaves alone keeps `item`, whatever the request says."""
+    owner = owners.get(item)
+    return owner is not None and owner not in listed and owner not in partitions
+
+
 def diff(
     partitions: Contents, desired: Inventory, applied: Inventory, observed: Mapping[Ref, Spec] | None
 ) -> tuple[list[Step], list[tuple[str, Spec]]]:
     """Steps for the partitions in `partitions`, in kernel-safe order, and the objects to adopt."""
-    claimed = {item for content in partitions.values() if content for item in content}
+    owners = desired.owners
+    claimed: set[Ref] | None = None  # made when first needed: a cold apply owns nothing to delete
 
     def wanted(item: Ref) -> bool:
+        nonlocal claimed
+        if claimed is None:
+            claimed = {item for content in partitions.values() if content for item in content}
         if item in claimed:
             return True
-        owner = desired.owner(item)
+        owner = owners.get(item)
         return owner is not None and owner not in partitions
 
+    current_of = observed.get if observed is not None else applied.get
+    add, update, delete = Op.ADD, Op.UPDATE, Op.DELETE  # enum members are slow attribute lookups
     adds: dict[Kind, list[Step]] = {kind: [] for kind in ADD_ORDER}
     deletes: dict[Kind, list[Step]] = {kind: [] for kind in DELETE_ORDER}
     adopt: list[tuple[str, Spec]] = []
     for name, content in partitions.items():
         owned = applied.objects(name)
-        for item, spec in (content or {}).items():
-            current = observed.get(item) if observed is not None else applied.get(item)
-            if current is None:
-                adds[spec.kind].append(Step.add(name, spec))
-            elif current != spec:
-                adds[spec.kind].append(Step.update(name, current, spec))
-            elif owned.get(item) != spec:
-                adopt.append((name, spec))
+        if content:
+            for item, spec in content.items():
+                current = current_of(item)
+                if current is None:
+                    adds[item[0]].append(Step(add, name, spec, None, item))
+                elif current is not spec and current != spec:
+                    adds[item[0]].append(Step(update, name, spec, current, item))
+                else:
+                    mine = owned.get(item)
+                    if mine is not spec and mine != spec:
+                        adopt.append((name, spec))
         for item, old in owned.items():
-            if wanted(item):
+            if (content and item in content) or wanted(item):
                 continue
             if observed is not None:
                 present = observed.get(item)
                 if present is None:
                     continue  # already gone
                 old = present
-            deletes[old.kind].append(Step.delete(name, old))
+            deletes[item[0]].append(Step(delete, name, None, old, item))
     steps = [step for kind in DELETE_ORDER for step in deletes[kind]]
     steps.extend(step for kind in ADD_ORDER for step in adds[kind])
     return steps, adopt

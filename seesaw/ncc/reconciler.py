@@ -16,6 +16,16 @@ are ever deleted. `mirror`: what the kernel holds, NCC's or not, as last read
 and kept current by every step since; plans are made against it, so an
 unchanged request costs no kernel read and no write.
 
+And one shortcut, `accepted`: the fingerprint (the engine's bytes, see
+model.Partition) of every partition that is settled: accepted whole, owned
+whole, and held by the kernel exactly as asked, as far as NCC knows. The
+shell converts a partition sent again with the same bytes to an `unchanged`
+one, which costs no conversion and no planning. Whatever could unsettle a
+partition forgets its fingerprint: a new request for it, a step of it that
+failed, the kernel dropping one of its objects, and every `observe`, which
+keeps only the fingerprints the fresh kernel state still bears out. Drift is
+the audit's to find, as before: Apply never reads the kernel.
+
 Nothing is flushed at start: `restore` takes back the desired state NCC kept
 before a restart (see journal.py), and plans adopt every desired object the
 kernel already holds as asked (no write), so restarting NCC never drops an
@@ -74,6 +84,7 @@ class Reconciler:
         self.desired = Inventory()
         self.applied = Inventory()
         self.mirror: dict[Ref, Spec] = {}
+        self.accepted: dict[str, bytes] = {}
         self.generation = 0
         self.writes_total = 0
         self.drift_repairs_total = 0
@@ -87,6 +98,7 @@ class Reconciler:
         gone = [item for _, item, _ in self.applied.items() if item not in self.mirror]
         for item in gone:
             self.applied.discard(item)
+        self.accepted = {name: fingerprint for name, fingerprint in self.accepted.items() if self._settled(name)}
 
     def restore(self, partitions: Iterable[Partition]) -> None:
         """Take back the desired state saved before a restart (after `observe`), owning what the kernel holds of it.
@@ -112,9 +124,11 @@ class Reconciler:
         """Record an applied plan: the engine's new partitions, and what each step did to the kernel."""
         for name, content in plan.partitions.items():
             self.desired.replace(name, content)
+            self.accepted.pop(name, None)
         writes, step_errors = self._record(results)
         self._adopt(plan)
         errors = (*input_errors, *plan.errors, *step_errors)
+        self._accept(plan, errors)
         self.generation += 1
         self.writes_total += writes
         self.apply_errors_total += len(errors)
@@ -152,24 +166,30 @@ class Reconciler:
         errors: list[ObjectError] = []
         parents: set[Ref] = set()  # services and LB interfaces deleted
         failed_dest_deletes: list[StepResult] = []
+        mirror, put = self.mirror, self.applied.put
+        delete = Op.DELETE  # enum members are slow attribute lookups
         for result in results:
             step = result.step
-            gone = step.op is Op.DELETE and result.errno in GONE
-            if not result.ok and not gone:
-                if step.op is Op.DELETE and step.kind is Kind.DESTINATION:
-                    failed_dest_deletes.append(result)
-                else:
-                    errors.append(_error(result))
-                continue
-            writes += result.ok
-            if step.op is Op.DELETE:
+            op = step.op
+            if result.error is not None:
+                if op is not delete or result.errno not in GONE:
+                    self.accepted.pop(step.partition, None)
+                    if op is delete and step.ref[0] is Kind.DESTINATION:
+                        failed_dest_deletes.append(result)
+                    else:
+                        errors.append(_error(result))
+                    continue
+            else:
+                writes += 1
+            if op is delete:
                 self._forget(step.ref)
-                if step.kind in (Kind.SERVICE, Kind.LB):
+                if step.ref[0] in (Kind.SERVICE, Kind.LB):
                     parents.add(step.ref)
             else:
-                assert step.new is not None
-                self.mirror[step.ref] = step.new
-                self.applied.put(step.partition, step.new)
+                new = step.new
+                assert new is not None
+                mirror[step.ref] = new
+                put(step.partition, new, step.ref)
         if parents:
             self._forget_children(parents)
         for result in failed_dest_deletes:
@@ -186,6 +206,31 @@ class Reconciler:
     def _forget(self, item: Ref) -> None:
         self.mirror.pop(item, None)
         self.applied.discard(item)
+        owner = self.desired.owner(item)
+        if owner is not None:
+            self.accepted.pop(owner, None)
+
+    def _accept(self, plan: Plan, errors: Sequence[ObjectError]) -> None:
+        """Remember the fingerprint of every partition the plan settled (no error of its own)."""
+        if not plan.fingerprints:
+            return
+        troubled = {error.partition for error in errors}
+        for name, fingerprint in plan.fingerprints.items():
+            if name not in troubled and plan.partitions.get(name) is not None and self._settled(name):
+                self.accepted[name] = fingerprint
+
+    def _settled(self, name: str) -> bool:
+        """Whether NCC owns every object of partition `name`, nothing else in it, and the kernel holds each as asked."""
+        content = self.desired.objects(name)
+        owned = self.applied.objects(name)
+        if not content or len(owned) != len(content):
+            return False
+        mirror = self.mirror
+        for item, spec in content.items():
+            mine, held = owned.get(item), mirror.get(item)
+            if (mine is not spec and mine != spec) or (held is not spec and held != spec):
+                return False
+        return True
 
     def _adopt(self, plan: Plan) -> None:
         """Own every desired object the kernel already holds as asked (no step was needed)."""

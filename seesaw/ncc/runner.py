@@ -5,27 +5,43 @@ lock, so Apply calls are serialised and a dataplane never sees two threads.
 Dataplane calls may block (netlink, libnftables), so they run in a worker
 thread and the event loop keeps answering. The journal (journal.py) is
 written in the background, at most once a second, and once more on stop.
+
+`apply_pb` converts the engine's request under that lock, so the reconciler's
+fingerprints (partitions sent again byte for byte) are checked against the
+state the plan is made on.
+
+Python's cyclic garbage collector is paused while an apply, a read or an
+audit runs: a large state is hundreds of thousands of long-lived objects made
+at once, and the collector would walk all of them again and again as they
+are made. After one of those made or read a large state, what survived is
+frozen (gc.freeze), so later collections skip it and a one-destination flip
+never pays for walking the whole state. NCC's objects hold no reference
+cycles, so what is freed later still goes by reference counting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from seesaw.common.clock import Clock
-from seesaw.ncc import journal
+from seesaw.ncc import convert, journal
 from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState
 from seesaw.ncc.model import IPAddress, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import StepResult
+from seesaw.pb import ncc_pb2
 
 log = logging.getLogger("seesaw.ncc")
 
 DEFAULT_AUDIT_INTERVAL = 10.0
 JOURNAL_INTERVAL = 1.0
+LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
 
 
 class Runner:
@@ -48,15 +64,17 @@ class Runner:
     async def start(self) -> None:
         """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
         async with self._lock:
-            state = await asyncio.to_thread(self.dataplane.read)
-            self.reconciler.observe(state)
-            if self.journal_path is not None:
-                partitions, errors = await asyncio.to_thread(journal.load, self.journal_path)
-                for error in errors:
-                    log.warning("journal: %s", error)
-                self.reconciler.restore(partitions)
-                if partitions:
-                    log.info("took back %d partitions from %s", len(partitions), self.journal_path)
+            with _collector_paused() as size:
+                state = await asyncio.to_thread(self.dataplane.read)
+                size.append(len(state.objects))
+                self.reconciler.observe(state)
+                if self.journal_path is not None:
+                    partitions, errors = await asyncio.to_thread(journal.load, self.journal_path)
+                    for error in errors:
+                        log.warning("journal: %s", error)
+                    self.reconciler.restore(partitions)
+                    if partitions:
+                        log.info("took back %d partitions from %s", len(partitions), self.journal_path)
         self.ready = True
         log.info(
             "dataplane %s holds %d objects; those the engine asks for are adopted as they are",
@@ -64,15 +82,30 @@ class Runner:
             len(state.objects),
         )
 
-    async def apply(self, request: Request, input_errors: Sequence[ObjectError] = (), dry_run: bool = False) -> Outcome:
+    async def apply_pb(self, message: ncc_pb2.ApplyRequest) -> Outcome:
+        """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
         async with self._lock:
-            plan = self.reconciler.plan(request)
-            if dry_run:
-                return self.reconciler.dry_run(plan, input_errors)
-            results = await self._perform(plan)
-            outcome = self.reconciler.commit(plan, results, input_errors)
+            with _collector_paused() as size:
+                request, errors = convert.request_from_pb(message, self.reconciler.accepted)
+                outcome = await self._apply(request, errors, message.dry_run)
+                size.append(len(outcome.steps))
         _log_outcome(outcome)
         return outcome
+
+    async def apply(self, request: Request, input_errors: Sequence[ObjectError] = (), dry_run: bool = False) -> Outcome:
+        async with self._lock:
+            with _collector_paused() as size:
+                outcome = await self._apply(request, input_errors, dry_run)
+                size.append(len(outcome.steps))
+        _log_outcome(outcome)
+        return outcome
+
+    async def _apply(self, request: Request, input_errors: Sequence[ObjectError], dry_run: bool) -> Outcome:
+        plan = self.reconciler.plan(request)
+        if dry_run:
+            return self.reconciler.dry_run(plan, input_errors)
+        results = await self._perform(plan)
+        return self.reconciler.commit(plan, results, input_errors)
 
     async def reset(self) -> Outcome:
         """Remove everything NCC programmed (a clean suite stop)."""
@@ -82,11 +115,13 @@ class Runner:
     async def audit(self) -> int:
         """Re-read the dataplane and repair drift on what NCC owns; returns the repairs made."""
         async with self._lock:
-            state = await asyncio.to_thread(self.dataplane.read)
-            self.reconciler.observe(state)
-            plan = self.reconciler.plan_audit()
-            results = await self._perform(plan)
-            errors = self.reconciler.commit_audit(plan, results)
+            with _collector_paused() as size:
+                state = await asyncio.to_thread(self.dataplane.read)
+                size.append(len(state.objects))
+                self.reconciler.observe(state)
+                plan = self.reconciler.plan_audit()
+                results = await self._perform(plan)
+                errors = self.reconciler.commit_audit(plan, results)
         repairs = sum(r.ok for r in results)
         for result in results:
             if result.ok:
@@ -131,7 +166,8 @@ class Runner:
 
     async def read(self) -> KernelState:
         async with self._lock:
-            return await asyncio.to_thread(self.dataplane.read)
+            with _collector_paused():
+                return await asyncio.to_thread(self.dataplane.read)
 
     async def announce(self, targets: Sequence[tuple[str, IPAddress]]) -> list[str]:
         """Send one gratuitous ARP per (interface, address); returns what failed (the rest still went)."""
@@ -156,6 +192,24 @@ class Runner:
             log.error("the %s dataplane failed: %s", self.dataplane.name, err)
             message = f"not applied: the {self.dataplane.name} dataplane failed ({err})"
             return [StepResult(step, message) for step in plan.steps]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[list[int]]:
+    """Pause the cyclic garbage collector; freeze the survivors if the caller reports a large size.
+
+    The caller appends how many objects it made or read to the list it is given.
+    """
+    size: list[int] = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield size
+    finally:
+        if was_enabled:
+            gc.enable()
+        if sum(size) >= LARGE:
+            gc.freeze()
 
 
 def _log_outcome(outcome: Outcome) -> None:

@@ -1,4 +1,5 @@
-"""The NCC gRPC service (seesaw.ncc.NCC): protobuf in, the runner does the work, protobuf out."""
+"""The NCC gRPC service (seesaw.ncc.NCC): protobuf in, the runner (dataplane) and the
+speaker (BGP) do the work, protobuf out."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import logging
 
 import grpc
 
-from seesaw.ncc import convert
+from seesaw.ncc import bgp, convert
+from seesaw.ncc.bgp import convert as bgp_convert
 from seesaw.ncc.dataplane import DataplaneError
 from seesaw.ncc.reconciler import Outcome
 from seesaw.ncc.runner import Runner
@@ -18,13 +20,35 @@ SERVICE_NAME = ncc_pb2.DESCRIPTOR.services_by_name["NCC"].full_name
 
 
 class NCCService(ncc_pb2_grpc.NCCServicer):
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, speaker: bgp.Speaker | None = None) -> None:
         self._runner = runner
+        self._speaker = speaker
 
     async def Apply(self, request: ncc_pb2.ApplyRequest, context: grpc.aio.ServicerContext) -> ncc_pb2.ApplyResponse:
         await self._require_ready(context)
-        model, errors = convert.request_from_pb(request)
-        return _response(await self._runner.apply(model, errors, dry_run=request.dry_run))
+        response = _response(await self._runner.apply_pb(request))
+        if request.has_bgp:  # after the partitions: an anycast VIP is on its interface before it is advertised
+            _add_bgp(response, await self._apply_bgp(request.bgp, request.dry_run))
+        return response
+
+    async def _apply_bgp(self, config: ncc_pb2.BGPConfig, dry_run: bool) -> bgp.Outcome:
+        desired, problems = bgp_convert.desired_from_pb(config)
+        if self._speaker is None:
+            problems.append(bgp.Problem("bgpd", "this NCC drives no BGP speaker"))
+        if desired is None or self._speaker is None:
+            return bgp.Outcome(problems=problems)
+        return await self._speaker.apply(desired, problems, dry_run=dry_run)
+
+    async def ListBGPNeighbors(
+        self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> ncc_pb2.BGPNeighborList:
+        if self._speaker is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this NCC drives no BGP speaker")
+        try:
+            neighbors = await self._speaker.neighbors()
+        except bgp.VTYUnavailable as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        return ncc_pb2.BGPNeighborList(neighbors=[bgp_convert.neighbor_to_pb(n) for n in neighbors])
 
     async def GetState(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> ncc_pb2.DataplaneState:
         await self._require_ready(context)
@@ -60,7 +84,10 @@ class NCCService(ncc_pb2_grpc.NCCServicer):
 
     async def Reset(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> ncc_pb2.ApplyResponse:
         await self._require_ready(context)
-        return _response(await self._runner.reset())
+        response = _response(await self._runner.reset())
+        if self._speaker is not None:
+            _add_bgp(response, await self._speaker.reset())
+        return response
 
     async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
         if not self._runner.ready:
@@ -74,3 +101,9 @@ def _response(outcome: Outcome) -> ncc_pb2.ApplyResponse:
         writes=outcome.writes,
         generation=outcome.generation,
     )
+
+
+def _add_bgp(response: ncc_pb2.ApplyResponse, outcome: bgp.Outcome) -> None:
+    response.plan.extend(bgp_convert.change_to_pb(change) for change in outcome.changes)
+    response.errors.extend(bgp_convert.problem_to_pb(problem) for problem in outcome.problems)
+    response.writes += outcome.writes

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from seesaw.ncc import model
 from seesaw.ncc.model import Kind, Ref, Spec, changes, describe
 
+_set = object.__setattr__
+
 
 class Op(enum.IntEnum):
     """Values are those of `seesaw.ncc.PlanStep.Op`."""
@@ -25,28 +27,39 @@ class Op(enum.IntEnum):
         return self.name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Step:
     op: Op
     partition: str
-    new: Spec | None = None  # ADD, UPDATE
-    old: Spec | None = None  # UPDATE, DELETE
-    ref: Ref = field(init=False, repr=False, compare=False)  # the object's (kind, key)
+    new: Spec | None  # ADD, UPDATE
+    old: Spec | None  # UPDATE, DELETE
+    ref: Ref = field(repr=False, compare=False)  # the object's (kind, key)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ref", model.ref(self.spec))
+    # Built by hand: a plan of a large state makes one per object (see model.py's keys).
+    def __init__(
+        self, op: Op, partition: str, new: Spec | None = None, old: Spec | None = None, ref: Ref | None = None
+    ) -> None:
+        _set(self, "op", op)
+        _set(self, "partition", partition)
+        _set(self, "new", new)
+        _set(self, "old", old)
+        if ref is None:
+            spec = new if new is not None else old
+            assert spec is not None, "a step names an object"
+            ref = model.ref(spec)
+        _set(self, "ref", ref)
 
     @classmethod
-    def add(cls, partition: str, spec: Spec) -> Step:
-        return cls(Op.ADD, partition, new=spec)
+    def add(cls, partition: str, spec: Spec, ref: Ref | None = None) -> Step:
+        return cls(Op.ADD, partition, spec, None, ref)
 
     @classmethod
-    def update(cls, partition: str, old: Spec, new: Spec) -> Step:
-        return cls(Op.UPDATE, partition, new=new, old=old)
+    def update(cls, partition: str, old: Spec, new: Spec, ref: Ref | None = None) -> Step:
+        return cls(Op.UPDATE, partition, new, old, ref)
 
     @classmethod
-    def delete(cls, partition: str, spec: Spec) -> Step:
-        return cls(Op.DELETE, partition, old=spec)
+    def delete(cls, partition: str, spec: Spec, ref: Ref | None = None) -> Step:
+        return cls(Op.DELETE, partition, None, spec, ref)
 
     @property
     def spec(self) -> Spec:
@@ -74,13 +87,18 @@ class Step:
         return f"{self.op} {self.kind} {self.key}" + (f" ({detail})" if detail else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, init=False)
 class StepResult:
     """The outcome of one step. `errno` lets NCC tell "already gone" from a real failure."""
 
     step: Step
-    error: str | None = None
-    errno: int | None = None
+    error: str | None
+    errno: int | None
+
+    def __init__(self, step: Step, error: str | None = None, errno: int | None = None) -> None:
+        _set(self, "step", step)
+        _set(self, "error", error)
+        _set(self, "errno", errno)
 
     @property
     def ok(self) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import errno
 import functools
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from seesaw.ncc.dataplane import KernelState
@@ -53,6 +53,8 @@ Backend = tuple[str, IPAddress]  # (device, address)
 _SERVICE_MAPS = frozenset({"svc", "msvc", "svc4", "svc6"})
 _SLOT_MAPS = frozenset({"slots", "mslots", "slots4", "slots6"})
 _VERB = {Op.ADD: "add", Op.UPDATE: "update", Op.DELETE: "delete"}
+# Enum members are slow attribute lookups in Python 3.11: the per-step path uses these.
+_SERVICE, _DELETE, _MASQ, _ROUTE = Kind.SERVICE, Op.DELETE, Forwarding.MASQ, Forwarding.ROUTE
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Staged:
     chains: list[r.Chain] = field(default_factory=list)
     tables: list[r.TableDef] = field(default_factory=list)  # every table the touched services live in
     ids: dict[Backend, int | None] = field(default_factory=dict)  # new ids, and ids given back (None)
-    owners: dict[r.ElemKey, ServiceKey] = field(default_factory=dict)  # the service of each element written
+    rendered: dict[ServiceKey, r.Elements] = field(default_factory=dict)  # every element of each touched service
 
     @property
     def writes(self) -> bool:
@@ -77,19 +79,28 @@ class Staged:
 class Ledger:
     def __init__(self) -> None:
         self.services: dict[ServiceKey, r.ServiceState] = {}
-        self.held: r.Elements = {}
-        self.by_service: dict[ServiceKey, set[r.ElemKey]] = {}
+        # What our tables hold: the elements of each service (every element but the DSR ids
+        # belongs to the service its key starts with), and the rest (the ids, anything unreadable).
+        self.elements: dict[ServiceKey, r.Elements] = {}
+        self.shared: r.Elements = {}
         self.ids: dict[Backend, int] = {}
         self.users: dict[Backend, set[ServiceKey]] = {}
         self.sets: dict[str, set[str]] = {}  # table -> maps present
         self.chains: dict[tuple[str, str], ChainInfo] = {}
         self.devices: dict[str, str] = {}  # DSR table -> device
 
+    @property
+    def held(self) -> r.Elements:
+        """Every element our tables hold (a copy)."""
+        held = dict(self.shared)
+        for elements in self.elements.values():
+            held.update(elements)
+        return held
+
     # ------------------------------------------------------------ reading
 
     def load(self, listing: Listing) -> KernelState:
         """Take `listing` (our tables, freshly read) as the truth; return the objects it fully holds."""
-        self.held = dict(listing.elements)
         self.sets = {table: set(names) for table, names in listing.sets.items()}
         self.chains = dict(listing.chains)
         self.devices = {
@@ -97,17 +108,21 @@ class Ledger:
             for (table, name), info in listing.chains.items()
             if name == "ingress" and info.device and table.startswith(f"netdev {r.DSR_PREFIX}")
         }
-        self.by_service = {}
+        self.elements = {}
+        self.shared = {}
         self.ids = {}
         self.services = {}
-        for elem in self.held:
+        for elem, value in listing.elements.items():
             owner = _owner(elem)
             if owner is not None:
-                self.by_service.setdefault(owner, set()).add(elem)
-            elif elem[1] in ("ids4", "ids6") and elem[0] in self.devices:
-                value = self.held[elem][0]
-                if value is not None:
-                    self.ids[(self.devices[elem[0]], ipaddress.ip_address(value))] = int(elem[2])
+                elements = self.elements.get(owner)
+                if elements is None:
+                    elements = self.elements[owner] = {}
+                elements[elem] = value
+                continue
+            self.shared[elem] = value
+            if elem[1] in ("ids4", "ids6") and elem[0] in self.devices and value[0] is not None:
+                self.ids[(self.devices[elem[0]], _address(value[0]))] = int(elem[2])
         self._read_registry()
         self.users = {}
         for key, state in self.services.items():
@@ -116,31 +131,23 @@ class Ledger:
         return self._verify()
 
     def _read_registry(self) -> None:
-        for (table, name, key), (_, comment) in self.held.items():
-            if name not in ("svc", "msvc"):
+        for skey, elements in self.elements.items():
+            state: r.ServiceState | None = None
+            for (table, name, _), (_, comment) in elements.items():
+                if name in ("svc", "msvc") and not table.startswith("netdev "):
+                    spec = r.parse_service_comment(skey, comment)
+                    if spec is not None:
+                        state = self.services[skey] = r.ServiceState(spec)
+            if state is None:
                 continue
-            family = _family(table)
-            if family is None:
-                continue
-            skey = _service_key(family, name == "msvc", key)
-            spec = r.parse_service_comment(skey, comment) if skey is not None else None
-            if skey is not None and spec is not None:
-                self.services[skey] = r.ServiceState(spec)
-        for (table, name, key), (_, comment) in self.held.items():
-            if name not in ("dest", "mdest"):
-                continue
-            family = _family(table)
-            dkey = _destination_key(family, name == "mdest", key) if family is not None else None
-            if dkey is None or dkey.service not in self.services:
-                continue
-            dest = r.parse_destination_comment(dkey, comment)
-            if dest is not None:
-                self.services[dkey.service].dests[dkey] = dest
-        for table, name, key in self.held:
-            if name in ("svc4", "svc6") and table in self.devices:
-                skey = _service_key(Family.INET if name == "svc4" else Family.INET6, False, key)
-                if skey in self.services:
-                    self.services[skey].device = self.devices[table]
+            for (table, name, key), (_, comment) in elements.items():
+                if name in ("dest", "mdest"):
+                    dkey = _destination_key(skey, key)
+                    dest = None if dkey is None else r.parse_destination_comment(dkey, comment)
+                    if dest is not None:
+                        state.dests[dest.key] = dest
+                elif name in ("svc4", "svc6") and table in self.devices:
+                    state.device = self.devices[table]
 
     def _verify(self) -> KernelState:
         state = KernelState()
@@ -153,15 +160,16 @@ class Ledger:
             for backend in r.dsr_backends(service):
                 if backend not in self.ids:
                     missing_dests |= {k for k in service.dests if k.address == backend[1]}
-            held = self.by_service.get(key, set())
-            for elem in held | wanted.keys():
-                if self.held.get(elem) == wanted.get(elem):
-                    continue
-                blamed = self._blame(service, elem, wanted.get(elem), self.held.get(elem))
-                if blamed is None:
-                    missing_service = True
-                else:
-                    missing_dests |= blamed
+            held = self.elements.get(key, {})
+            if held != wanted:
+                for elem in held.keys() | wanted.keys():
+                    if held.get(elem) == wanted.get(elem):
+                        continue
+                    blamed = self._blame(service, elem, wanted.get(elem), held.get(elem))
+                    if blamed is None:
+                        missing_service = True
+                    else:
+                        missing_dests |= blamed
             if not missing_service:
                 state.objects[(Kind.SERVICE, key)] = service.spec
             for dkey, dest in service.dests.items():
@@ -175,7 +183,7 @@ class Ledger:
         """The destinations a wrong element serves, or None if it is the service's own."""
         table, name, key = elem
         if name in ("dest", "mdest"):
-            dkey = _destination_key(service.spec.key.family, name == "mdest", key)
+            dkey = _destination_key(service.spec.key, key)
             return {dkey} if dkey is not None else None
         if name not in _SLOT_MAPS:
             return None
@@ -227,35 +235,68 @@ class Ledger:
 
     def stage(self, steps: Sequence[Step], route: Route) -> Staged:
         """Check each step against the model as changed by the steps before it; one script for the lot."""
+        results, touched = self._check(steps, route)
+        ids = self._ids_for(touched)
+        return self._script(results, touched, ids, ids, set())
+
+    def stage_parts(self, steps: Sequence[Step], route: Route, size: int) -> tuple[list[StepResult], Iterator[Staged]]:
+        """As `stage`, with the script cut into parts of about `size` elements, each made when it is asked for.
+
+        Every part is a script of its own, to be committed once the kernel took it, in order.
+        A service's elements are all in one part; the first part makes the tables and chains its
+        services need and the DSR ids the apply hands out, the later ones the chains theirs need;
+        ids given back come last, once nothing uses them.
+        """
+        results, touched = self._check(steps, route)
+        return results, self._parts(results, touched, size)
+
+    def _check(
+        self, steps: Sequence[Step], route: Route
+    ) -> tuple[list[StepResult], dict[ServiceKey, r.ServiceState | None]]:
         touched: dict[ServiceKey, r.ServiceState | None] = {}
-
-        def current(key: ServiceKey) -> r.ServiceState | None:
-            if key in touched:
-                return touched[key]
-            state = self.services.get(key)
-            return state.copy() if state is not None else None
-
         results = []
         for step in steps:
             try:
-                self._step(step, current, touched, route)
+                self._step(step, touched, route)
             except r.Refused as err:
                 results.append(StepResult(step, f"{_VERB[step.op]} refused by nftables: {err}", err.errno))
                 continue
             results.append(StepResult(step))
-        return self._script(results, touched)
+        return results, touched
 
-    def _step(
-        self,
-        step: Step,
-        current: Callable[[ServiceKey], r.ServiceState | None],
-        touched: dict[ServiceKey, r.ServiceState | None],
-        route: Route,
-    ) -> None:
-        spec = step.spec
-        if isinstance(spec, Service):
-            state = current(spec.key)
-            if step.op is Op.DELETE:
+    def _parts(
+        self, results: list[StepResult], touched: dict[ServiceKey, r.ServiceState | None], size: int
+    ) -> Iterator[Staged]:
+        ids = self._ids_for(touched)
+        handed_out = {backend: number for backend, number in ids.items() if number is not None}
+        given_back = {backend: number for backend, number in ids.items() if number is None}
+        made: set[tuple[str, str]] = set()  # tables and chains an earlier part makes
+        part: dict[ServiceKey, r.ServiceState | None] = {}
+        weight = 0
+        for key, state in touched.items():
+            part[key] = state
+            weight += 1 + 2 * len(state.dests) if state is not None else 1  # about its elements
+            if weight >= size:
+                yield self._script(results, part, ids, handed_out, made)
+                part, weight, handed_out = {}, 0, {}
+        if part or handed_out:
+            yield self._script(results, part, ids, handed_out, made)
+        if given_back:
+            yield self._script(results, {}, ids, given_back, made)
+
+    def _current(self, key: ServiceKey, touched: dict[ServiceKey, r.ServiceState | None]) -> r.ServiceState | None:
+        """Service `key` as the steps staged so far leave it (a copy the next steps may change)."""
+        if key in touched:
+            return touched[key]
+        state = self.services.get(key)
+        return state.copy() if state is not None else None
+
+    def _step(self, step: Step, touched: dict[ServiceKey, r.ServiceState | None], route: Route) -> None:
+        spec = step.new if step.new is not None else step.old
+        if step.ref[0] is _SERVICE:
+            assert isinstance(spec, Service)
+            state = self._current(spec.key, touched)
+            if step.op is _DELETE:
                 if state is None:
                     raise r.Refused(f"no such service {spec.key}", errno.ENOENT)
                 touched[spec.key] = None
@@ -266,16 +307,16 @@ class Ledger:
             else:
                 state.spec = spec
             for dest in state.dests.values():
-                if dest.forwarding is Forwarding.MASQ:
+                if dest.forwarding is _MASQ:
                     r.check_destination(state, dest, state.device)
             touched[spec.key] = state
             return
         assert isinstance(spec, Destination)
         key = spec.key.service
-        state = current(key)
+        state = self._current(key, touched)
         if state is None:
             raise r.Refused(f"no such service {key}", errno.ENOENT)
-        if step.op is Op.DELETE:
+        if step.op is _DELETE:
             if spec.key not in state.dests:
                 raise r.Refused(f"no such destination {spec.key}", errno.ENOENT)
             del state.dests[spec.key]
@@ -283,15 +324,23 @@ class Ledger:
                 state.device = None
             touched[key] = state
             return
-        device = route(spec.key.address) if spec.forwarding is Forwarding.ROUTE and not key.fwmark else None
+        routed = spec.forwarding is _ROUTE
+        device = route(spec.key.address) if routed and not key.fwmark else None
         r.check_destination(state, spec, device)
         state.dests[spec.key] = spec
-        if spec.forwarding is Forwarding.ROUTE:
+        if routed:
             state.device = device
         touched[key] = state
 
-    def _script(self, results: list[StepResult], touched: dict[ServiceKey, r.ServiceState | None]) -> Staged:
-        ids = self._ids_for(touched)
+    def _script(
+        self,
+        results: list[StepResult],
+        touched: dict[ServiceKey, r.ServiceState | None],
+        ids: dict[Backend, int | None],
+        written_ids: dict[Backend, int | None],
+        made: set[tuple[str, str]],
+    ) -> Staged:
+        """The script for `touched`, rendered with `ids`, writing `written_ids`; skips what `made` names."""
 
         def id_of(device: str, address: IPAddress) -> int:
             new = ids.get((device, address))
@@ -299,7 +348,7 @@ class Ledger:
 
         deletes: r.Elements = {}
         adds: r.Elements = {}
-        owners: dict[r.ElemKey, ServiceKey] = {}
+        rendered: dict[ServiceKey, r.Elements] = {}
         chains: list[r.Chain] = []
         tables: dict[str, r.TableDef] = {}
         for key, state in touched.items():
@@ -307,42 +356,53 @@ class Ledger:
             if state is not None:
                 wanted, needed = r.render(state, id_of)
                 chains.extend(needed)
-                tables[r.nat_table(key.family)] = r.nat_tabledef(key.family)
+                nat = r.nat_table(key.family)
+                if nat not in tables:
+                    tables[nat] = r.nat_tabledef(key.family)
                 if state.device is not None and state.forwarding is Forwarding.ROUTE:
                     tables[r.dsr_table(state.device)] = r.dsr_tabledef(state.device)
-            for elem in self.by_service.get(key, ()):
-                if wanted.get(elem) != self.held[elem]:
-                    deletes[elem] = self.held[elem]
-                    owners[elem] = key
+            rendered[key] = wanted
+            held = self.elements.get(key)
+            if not held:
+                adds.update(wanted)
+                continue
+            for elem, value in held.items():
+                if wanted.get(elem) != value:
+                    deletes[elem] = value
             for elem, value in wanted.items():
-                if self.held.get(elem) != value:
+                if held.get(elem) != value:
                     adds[elem] = value
-                    owners[elem] = key
-        for (device, address), number in ids.items():
+        for (device, address), number in written_ids.items():
             table, name = r.dsr_table(device), f"ids{address.version}"
             if number is None:
                 elem = (table, name, str(self.ids[(device, address)]))
-                deletes[elem] = self.held.get(elem, (str(address), None))
+                deletes[elem] = self.shared.get(elem, (str(address), None))
             else:
                 adds[(table, name, str(number))] = (str(address), None)
         script: list[str] = []
-        made_tables = [t for t in tables.values() if t.ref not in self.sets or not set(t.sets) <= self.sets[t.ref]]
-        for table in made_tables:
-            script.extend(r.table_script(table, self.sets.get(table.ref, ())))
+        for table in tables.values():
+            missing = table.ref not in self.sets or not set(table.sets) <= self.sets[table.ref]
+            if missing and (table.ref, "") not in made:  # a table is made under its ref and no chain name
+                script.extend(r.table_script(table, self.sets.get(table.ref, ())))
+                made.add((table.ref, ""))
         all_chains = [c for t in tables.values() for c in t.chains] + r.order_chains(chains)
-        remade = [c for c in all_chains if not self._chain_ok(c)]
+        remade = [c for c in all_chains if (c.table, c.name) not in made and not self._chain_ok(c)]
         for chain in remade:
             script.extend(r.chain_script(chain, (chain.table, chain.name) in self.chains))
+            made.add((chain.table, chain.name))
         if deletes or adds:
             script.extend(r.elements_script(deletes, adds))
-        return Staged(results, script, touched, deletes, adds, remade, list(tables.values()), ids, owners)
+        return Staged(results, script, touched, deletes, adds, remade, list(tables.values()), written_ids, rendered)
 
     def _ids_for(self, touched: dict[ServiceKey, r.ServiceState | None]) -> dict[Backend, int | None]:
         """Ids to hand out (backends a touched service starts using) and to give back (no user left)."""
         gained: set[Backend] = set()
         lost: set[Backend] = set()
         for key, state in touched.items():
-            before = r.dsr_backends(self.services[key]) if key in self.services else set()
+            old = self.services.get(key)
+            if (old is None or old.device is None) and (state is None or state.device is None):
+                continue  # no DSR before or after: no id involved
+            before = r.dsr_backends(old) if old is not None else set()
             after = r.dsr_backends(state) if state is not None else set()
             gained |= after - before
             lost |= {b for b in before - after if self.users.get(b, set()) <= {key}}
@@ -377,22 +437,19 @@ class Ledger:
         for chain in staged.chains:
             hook = "ingress" if "ingress" in chain.header else None
             self.chains[(chain.table, chain.name)] = ChainInfo(hook, None, (r.RULE_COMMENT,) * len(chain.rules))
-        owners = staged.owners
-        for elem in staged.deletes:
-            self.held.pop(elem, None)
-            owner = owners.get(elem)
-            if owner is not None:
-                self.by_service.get(owner, set()).discard(elem)
-        for elem, value in staged.adds.items():
-            self.held[elem] = value
-            owner = owners.get(elem)
-            if owner is not None:
-                self.by_service.setdefault(owner, set()).add(elem)
-        for backend, number in staged.ids.items():
-            if number is None:
-                self.ids.pop(backend, None)
+        # Each touched service now holds exactly what it rendered: its stale elements were deleted.
+        for key, elements in staged.rendered.items():
+            if elements:
+                self.elements[key] = elements
             else:
-                self.ids[backend] = number
+                self.elements.pop(key, None)
+        for (device, address), number in staged.ids.items():
+            table, name = r.dsr_table(device), f"ids{address.version}"
+            if number is None:
+                self.shared.pop((table, name, str(self.ids.pop((device, address)))), None)
+            else:
+                self.ids[(device, address)] = number
+                self.shared[(table, name, str(number))] = (str(address), None)
         for key, state in staged.services.items():
             old = self.services.pop(key, None)
             for backend in r.dsr_backends(old) if old is not None else ():
@@ -401,12 +458,13 @@ class Ledger:
                 self.services[key] = state
                 for backend in r.dsr_backends(state):
                     self.users.setdefault(backend, set()).add(key)
-            if not self.by_service.get(key):
-                self.by_service.pop(key, None)
 
 
 def _family(table: str) -> Family | None:
-    return {"ip": Family.INET, "ip6": Family.INET6}.get(table.split()[0])
+    return _FAMILIES.get(table.partition(" ")[0])
+
+
+_FAMILIES = {"ip": Family.INET, "ip6": Family.INET6}
 
 
 def _owner(elem: r.ElemKey) -> ServiceKey | None:
@@ -444,12 +502,17 @@ def _parsed_service_key(family: Family, mark: bool, parts: tuple[str, ...]) -> S
         return None
 
 
-def _destination_key(family: Family, mark: bool, key: str) -> DestinationKey | None:
-    parts = key.split(" . ")
-    service = _service_key(family, mark, key)
-    if service is None:
-        return None
+def _destination_key(service: ServiceKey, key: str) -> DestinationKey | None:
+    """The destination a `dest`/`mdest` element of `service` names (its key ends with address . port)."""
+    head, _, port = key.rpartition(" . ")
+    address = head.rpartition(" . ")[2]
     try:
-        return DestinationKey(service, ipaddress.ip_address(parts[-2]), int(parts[-1]))
-    except (ValueError, IndexError):
+        return DestinationKey(service, _address(address), int(port))
+    except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _address(text: str) -> IPAddress:
+    """An address as nft prints it (ValueError if it is none); cached: backends recur across services."""
+    return ipaddress.ip_address(text)

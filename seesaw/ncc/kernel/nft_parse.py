@@ -9,7 +9,8 @@ compare equal when the kernel holds what we wrote.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+import re
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,42 +72,97 @@ def parse(listing: dict[str, Any] | None, skip: Container[str] = ()) -> Listing:
     return out
 
 
-def parse_text(table: str, text: str | None) -> Listing:
-    """The maps and chains of one table from nft's text listing (`terse`, so no elements).
+def parse_text(table: str, text: str | None, skip: Container[str] = ()) -> Listing:
+    """What nft's text listing of one table (`list table`, `list map`; terse or not) says it holds.
 
-    Used for the DSR tables, whose flow-map statements nft 1.0.6 cannot print as JSON.
-    A rule counts as ours when it ends with our comment; the base chain's device is kept.
+    Maps and sets, their elements (those of the maps in `skip` excepted), and chains: a rule
+    counts as ours when it ends with our comment; a base chain's hook and device are kept.
+    Elements come back as `parse` gives them from JSON: protocols and marks as decimal numbers.
+
+    nft prints a large table as text faster than as JSON, and this reads it faster too, so the
+    services part reads its tables this way; the DSR tables must be read this way anyway, because
+    nft 1.0.6 cannot print their flow maps' `update` statements as JSON.
     """
     out = Listing()
     if text is None:
         return out
     out.tables.add(table)
     names: set[str] = set()
-    chain: str | None = None
+    for head in _BLOCK.finditer(text):
+        kind, name = head.group("kind", "name")
+        end = text.find("\n\t}", head.end())
+        body = text[head.end() : end if end >= 0 else len(text)]
+        if kind == "chain":
+            out.chains[(table, name)] = _chain(body)
+            continue
+        names.add(name)
+        start = body.find("elements = {")
+        if start < 0 or name in skip:
+            continue
+        elements = body[start + len("elements = {") : body.rindex("}")]
+        if "meta mark" in body[:start]:  # marks print as 0x%08x; we write (and JSON reads) them in decimal
+            elements = _MARK.sub(lambda m: str(int(m.group(1), 16)), elements)
+        for protocol, number in _PROTOCOL_KEYS:
+            elements = elements.replace(protocol, number)
+        for key, value in _elements_text(elements):
+            out.elements[(table, name, key)] = value
+    out.sets[table] = names
+    return out
+
+
+def _elements_text(text: str) -> Iterator[tuple[str, ElemVal]]:
+    """(key, (value, comment)) of each element of an `elements = { ... }` body.
+
+    nft prints one element a line, which plain string splitting reads ten times faster than a
+    regular expression; a line that holds a comma (several elements, or a comment with one in it)
+    is left to the expression.
+    """
+    for line in text.split(",\n"):
+        if "," in line:
+            for match in _ELEMENT.finditer(line):
+                key, comment, value = match.group("key", "comment", "value")
+                yield key, (value, comment)
+            continue
+        key, quoted, rest = line.partition(' comment "')
+        comment: str | None = None
+        if quoted:
+            comment, _, rest = rest.partition('"')
+        else:
+            key, _, rest = key.partition(" : ")
+            rest = f" : {rest}" if rest else ""
+        value = rest.partition(" : ")[2].strip()
+        key = key.strip()
+        if key:
+            yield key, (value or None, comment)
+
+
+# The head of one block of a table: `\tmap NAME {`; it ends at the next `\t}` (nft indents with tabs).
+_BLOCK = re.compile(r"^\t(?P<kind>map|set|chain) (?P<name>\S+) \{$", re.M)
+# One element: `KEY [comment "TEXT"] [: VALUE]`, then a comma or the end. A key is words without
+# spaces joined by " . " (an IPv6 address holds ':', never a space); a value is words.
+_ELEMENT = re.compile(
+    r'\s*(?P<key>[^\s,"]+(?: \. [^\s,"]+)*)(?: comment "(?P<comment>(?:[^"\\]|\\.)*)")?'
+    r'(?: : (?P<value>[^\s,"]+(?: [^\s,"]+)*))?\s*(?:,|\Z)'
+)
+_MARK = re.compile(r"(?<![\w=])0x([0-9a-f]{8})\b")
+_PROTOCOL_KEYS = [(f" . {name} . ", f" . {number} . ") for name, number in (("tcp", "6"), ("udp", "17"))]
+
+
+def _chain(body: str) -> ChainInfo:
     hook: str | None = None
     device: str | None = None
     comments: list[str | None] = []
-    depth = 0
-    for raw in text.splitlines():
+    for raw in body.splitlines():
         words = raw.split()
         if not words:
             continue
-        if depth == 1 and words[0] in ("map", "set") and len(words) > 1:
-            names.add(words[1])
-        if depth == 1 and words[0] == "chain" and len(words) > 1:
-            chain, hook, device, comments = words[1], None, None, []
-        elif depth == 2 and chain is not None and words[0] == "type" and "hook" in words:
+        if words[0] == "type" and "hook" in words:
             hook = words[words.index("hook") + 1]
             if "device" in words:
                 device = words[words.index("device") + 1].strip('";')
-        elif depth == 2 and chain is not None and words != ["}"]:
+        else:
             comments.append(_rule_comment(raw))
-        depth += raw.count("{") - raw.count("}")
-        if chain is not None and depth == 1:
-            out.chains[(table, chain)] = ChainInfo(hook, device, tuple(comments))
-            chain = None
-    out.sets[table] = names
-    return out
+    return ChainInfo(hook, device, tuple(comments))
 
 
 def _rule_comment(rule: str) -> str | None:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +63,6 @@ from seesaw.ncc.model import (
     Protocol,
     Service,
     ServiceKey,
-    address_sort_key,
 )
 
 NAT_TABLE = "seesaw"
@@ -129,7 +129,10 @@ class ServiceState:
 
 
 def nat_table(family: Family) -> str:
-    return f"{IP[family]} {NAT_TABLE}"
+    return _NAT_TABLE_V4 if family is Family.INET else _NAT_TABLE_V6
+
+
+_NAT_TABLE_V4, _NAT_TABLE_V6 = (f"{IP[family]} {NAT_TABLE}" for family in (Family.INET, Family.INET6))
 
 
 @functools.lru_cache(maxsize=256)
@@ -137,6 +140,7 @@ def dsr_table(device: str) -> str:
     return f"netdev {DSR_PREFIX}{re.sub(r'[^A-Za-z0-9_]', '_', device)}"
 
 
+@functools.lru_cache(maxsize=2)
 def nat_tabledef(family: Family) -> TableDef:
     ip = IP[family]
     ref = nat_table(family)
@@ -161,6 +165,7 @@ def nat_tabledef(family: Family) -> TableDef:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def dsr_tabledef(device: str) -> TableDef:
     ref = dsr_table(device)
     sets = {}
@@ -187,7 +192,14 @@ def dsr_tabledef(device: str) -> TableDef:
 def service_key_text(key: ServiceKey) -> str:
     if key.fwmark or key.address is None:
         return str(key.fwmark)
-    return f"{key.address} . {int(key.protocol)} . {key.port}"
+    return f"{address_text(key.address)} . {int(key.protocol)} . {key.port}"
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def address_text(address: IPAddress) -> str:
+    """str(address), cached: formatting addresses is the costly part of rendering a large state,
+    and backends recur across services."""
+    return str(address)
 
 
 def service_comment(spec: Service) -> str:
@@ -195,35 +207,60 @@ def service_comment(spec: Service) -> str:
 
 
 def destination_comment(spec: Destination) -> str:
-    return f"{spec.forwarding.name} weight={spec.weight} upper={spec.upper_threshold} lower={spec.lower_threshold}"
+    forwarding = _FORWARDING_NAMES[spec.forwarding]  # an enum's .name is a Python-level property
+    return f"{forwarding} weight={spec.weight} upper={spec.upper_threshold} lower={spec.lower_threshold}"
+
+
+_FORWARDING_NAMES = [f.name for f in sorted(Forwarding)]  # by value (0..4)
+
+# Enum members are slow attribute lookups in Python 3.11: the per-destination paths use these.
+_MASQ, _ROUTE = Forwarding.MASQ, Forwarding.ROUTE
+_INET = Family.INET
+_L4 = frozenset({6, 17})  # TCP, UDP: the protocols a service can name
+_FAMILY_OF_VERSION = {4: Family.INET, 6: Family.INET6}
 
 
 def parse_service_comment(key: ServiceKey, comment: str | None) -> Service | None:
     """The service a registry comment describes, or None if the comment is not ours."""
+    fields = _service_fields(comment) if comment else None
+    return None if fields is None else Service(key, *fields)
+
+
+def parse_destination_comment(key: DestinationKey, comment: str | None) -> Destination | None:
+    fields = _destination_fields(comment) if comment else None
+    return None if fields is None else Destination(key, *fields)
+
+
+# A large state repeats a handful of comments (same scheduler, same weights): each is parsed once.
+
+
+@functools.lru_cache(maxsize=4096)
+def _service_fields(comment: str) -> tuple[str, int, int] | None:
     fields = _fields(comment)
     if fields is None or fields[0] not in SCHEDULERS:
         return None
     try:
-        return Service(key, fields[0], int(fields[1]["flags"], 16), int(fields[1]["timeout"]))
+        return fields[0], int(fields[1]["flags"], 16), int(fields[1]["timeout"])
     except (KeyError, ValueError):
         return None
 
 
-def parse_destination_comment(key: DestinationKey, comment: str | None) -> Destination | None:
+@functools.lru_cache(maxsize=4096)
+def _destination_fields(comment: str) -> tuple[Forwarding, int, int, int] | None:
     fields = _fields(comment)
     if fields is None or fields[0] not in Forwarding.__members__:
         return None
     try:
-        values = {name: int(fields[1][name]) for name in ("weight", "upper", "lower")}
+        values = [int(fields[1][name]) for name in ("weight", "upper", "lower")]
     except (KeyError, ValueError):
         return None
-    return Destination(key, Forwarding[fields[0]], values["weight"], values["upper"], values["lower"])
+    return Forwarding[fields[0]], values[0], values[1], values[2]
 
 
-def _fields(comment: str | None) -> tuple[str, dict[str, str]] | None:
-    if not comment:
+def _fields(comment: str) -> tuple[str, dict[str, str]] | None:
+    head, *rest = comment.split() or [""]
+    if not head:
         return None
-    head, *rest = comment.split()
     pairs = dict(item.partition("=")[::2] for item in rest)
     return head, pairs
 
@@ -242,7 +279,7 @@ def check_service(spec: Service) -> None:
         )
     if key.fwmark:
         return
-    if key.protocol not in (Protocol.TCP, Protocol.UDP):
+    if key.protocol not in _L4:
         raise Refused(f"protocol {key.protocol} needs a fwmark service in the nftables dataplane", errno.EINVAL)
     if key.port == 0:
         raise Refused(
@@ -255,30 +292,31 @@ def check_destination(state: ServiceState, spec: Destination, device: str | None
     """Refused if `spec` cannot join `state` (whose other destinations are already accepted)."""
     service = state.spec.key
     key = spec.key
-    if Family.of(key.address) is not service.family:
+    forwarding = spec.forwarding
+    if _FAMILY_OF_VERSION[key.address.version] is not service.family:
         raise Refused(
             f"an IPv{key.address.version} destination cannot serve an {service.family.label} service", errno.EINVAL
         )
-    if spec.forwarding is Forwarding.TUNNEL:
-        raise Refused(
-            "tunnel (TUN) forwarding needs IPVS and an ipip/ip6tnl device, which the nftables dataplane does not "
-            "have; use DSR or NAT for this vserver, or run on a kernel with ip_vs",
-            errno.EOPNOTSUPP,
-        )
-    if spec.forwarding not in (Forwarding.MASQ, Forwarding.ROUTE):
-        raise Refused(f"{spec.forwarding} forwarding is IPVS-only; use NAT or DSR", errno.EOPNOTSUPP)
+    if forwarding is not _MASQ and forwarding is not _ROUTE:
+        if forwarding is Forwarding.TUNNEL:
+            raise Refused(
+                "tunnel (TUN) forwarding needs IPVS and an ipip/ip6tnl device, which the nftables dataplane does not "
+                "have; use DSR or NAT for this vserver, or run on a kernel with ip_vs",
+                errno.EOPNOTSUPP,
+            )
+        raise Refused(f"{forwarding} forwarding is IPVS-only; use NAT or DSR", errno.EOPNOTSUPP)
     if len(state.dests) >= nft_slots.MAX_SLOTS and (
         sum(1 for k, d in state.dests.items() if d.weight > 0 and k != key) + (spec.weight > 0) > nft_slots.MAX_SLOTS
     ):
         raise Refused(f"more than {nft_slots.MAX_SLOTS} active destinations in one service", errno.E2BIG)
-    other = next((d.forwarding for k, d in state.dests.items() if k != key), None)  # all share one
-    if other is not None and spec.forwarding is not other:
+    other = _other_forwarding(state, key)
+    if other is not None and forwarding is not other:
         raise Refused(
             f"the other destinations of this service use {other}; in the nftables dataplane all "
             "destinations of one service use one forwarding method",
             errno.EINVAL,
         )
-    if spec.forwarding is Forwarding.MASQ:
+    if forwarding is _MASQ:
         if state.spec.flags & FLAG_ONEPACKET:
             raise Refused(
                 "one-packet scheduling with NAT needs IPVS (nftables NAT is per connection); use DSR, "
@@ -312,6 +350,19 @@ def check_destination(state: ServiceState, spec: Destination, device: str | None
             "the DSR destinations of one service share one network",
             errno.EINVAL,
         )
+
+
+def _other_forwarding(state: ServiceState, key: DestinationKey) -> Forwarding | None:
+    """The forwarding method of the destinations of `state` other than `key` (they all share one)."""
+    dests = state.dests
+    if key not in dests:  # a hash lookup: comparing keys one by one is what costs
+        for dest in dests.values():
+            return dest.forwarding
+        return None
+    for k, dest in dests.items():
+        if k != key:
+            return dest.forwarding
+    return None
 
 
 # ---------------------------------------------------------------- one service
@@ -373,7 +424,11 @@ def dsr_chain(device: str, family: Family, protocol: Protocol, kind: str, n: int
 
 
 def ordered(state: ServiceState) -> list[Destination]:
-    return sorted(state.dests.values(), key=lambda d: (address_sort_key(d.key.address), d.key.port))
+    """The destinations by address and port (how slots are laid out, the same on every node)."""
+    return sorted(state.dests.values(), key=_destination_order)
+
+
+_destination_order = operator.attrgetter("key.order")
 
 
 def render(state: ServiceState, ids: Callable[[str, IPAddress], int]) -> tuple[Elements, list[Chain]]:
@@ -385,30 +440,30 @@ def render(state: ServiceState, ids: Callable[[str, IPAddress], int]) -> tuple[E
     key = spec.key
     family = key.family
     mark = bool(key.fwmark)
-    table = nat_table(family)
+    table = _NAT_TABLE_V4 if family is _INET else _NAT_TABLE_V6
     skey = service_key_text(key)
     out: Elements = {}
     chains: list[Chain] = []
     dests = ordered(state)
     forwarding = state.forwarding
-    # Formatting addresses is the costly part of a cold apply: once per destination.
-    texts = {dest.key: (str(dest.key.address), dest.key.port) for dest in dests}
     registry = "mdest" if mark else "dest"
+    targets: dict[int, str] = {}  # NAT target of each destination, by id(): hashing keys costs more
     for dest in dests:
-        address, port = texts[dest.key]
+        dkey = dest.key
+        address, port = address_text(dkey.address), dkey.port
+        targets[id(dest)] = address if mark else f"{address} . {port}"
         out[(table, registry, f"{skey} . {address} . {port}")] = (None, destination_comment(dest))
     kind = selector_kind(spec)
     slots = nft_slots.layout(spec.scheduler, [(d, d.weight) for d in dests])
     dispatch = "accept"
-    if slots and forwarding is Forwarding.MASQ:
+    if slots and forwarding is _MASQ:
         chain = nat_chain(family, mark, kind, len(slots))
         chains.append(chain)
         dispatch = f"goto {chain.name}"
         slot_map = "mslots" if mark else "slots"
-        values = {k: a if mark else f"{a} . {p}" for k, (a, p) in texts.items()}
         for i, dest in enumerate(slots):
-            out[(table, slot_map, f"{skey} . {i}")] = (values[dest.key], None)
-    elif slots and forwarding is Forwarding.ROUTE and state.device is not None:
+            out[(table, slot_map, f"{skey} . {i}")] = (targets[id(dest)], None)
+    elif slots and forwarding is _ROUTE and state.device is not None:
         device = state.device
         chain = dsr_chain(device, family, key.protocol, kind, len(slots), bool(spec.flags & FLAG_ONEPACKET))
         chains.append(chain)
@@ -465,8 +520,13 @@ def elements_script(deletes: Mapping[ElemKey, ElemVal], adds: Mapping[ElemKey, E
     lines = []
     for verb, items, show in (("delete", deletes, False), ("add", adds, True)):
         groups: dict[tuple[str, str], list[str]] = {}
-        for (table, name, key), value in items.items():
-            groups.setdefault((table, name), []).append(element_text(key, value) if show else key)
+        for (table, name, key), (data, comment) in items.items():
+            texts = groups.get((table, name))
+            if texts is None:
+                texts = groups[(table, name)] = []
+            if show and comment is not None:
+                key = f'{key} comment "{comment}"'
+            texts.append(key if not show or data is None else f"{key} : {data}")
         for (table, name), texts in groups.items():
             lines.append(f"{verb} element {table} {name} {{ {', '.join(texts)} }}")
     return lines

@@ -12,9 +12,12 @@ nft_ledger.py. This file is the I/O around them:
   services and destinations they fully hold. Nothing is written, so a
   restarted NCC adopts what is there and established flows carry on.
 * `apply(steps)` writes all steps as one nft transaction (atomic: all or
-  nothing). If the kernel refuses it, the tables are read again and the
-  steps are retried one transaction each, so the step at fault fails alone
-  with nft's message and the others still happen.
+  nothing); an apply of more than PART_SIZE elements (a cold start) goes as
+  a few transactions, each holding whole services, so that rendering the
+  next one overlaps the kernel taking the last. If the kernel refuses one,
+  the tables are read again and the steps are retried one transaction
+  each, so the step at fault fails alone with nft's message and the others
+  still happen.
 * DSR backends are looked up in the routing table (pyroute2): the device
   they are directly reachable on carries the DSR table.
 
@@ -28,24 +31,36 @@ did not keep flows across a failover anyway, and it hid every client address.
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from seesaw.ncc.dataplane import DataplaneError, KernelState
 from seesaw.ncc.kernel import nft_render
+from seesaw.ncc.kernel.host_record import decode_lb
 from seesaw.ncc.kernel.nft_exec import Nft, NftError, Runner
-from seesaw.ncc.kernel.nft_ledger import Ledger, Route
-from seesaw.ncc.kernel.nft_parse import Listing, parse, parse_text, table_names
+from seesaw.ncc.kernel.nft_ledger import Ledger, Route, Staged
+from seesaw.ncc.kernel.nft_parse import Listing, parse_text, table_names
 from seesaw.ncc.model import IPAddress, Kind
 from seesaw.ncc.steps import Step, StepResult
 
 log = logging.getLogger("seesaw.ncc.nftables")
 
 _FLOW_MAPS = frozenset(nft_render.FLOW_MAP.values())
+PART_SIZE = 20_000  # elements in one transaction of a large apply (see _send)
 
 
 class RouteLookup:
-    """The device each address is directly reachable on (pyroute2 `route get`), cached per apply."""
+    """The device each address is directly reachable on (pyroute2 `route get`), cached per apply.
+
+    A backend on the node network is reachable through the node interface and the LB interface
+    alike, and the kernel's route picks the node interface; but VIP traffic arrives on the LB
+    interface (it holds the VIPs; arp_ignore keeps the node interface from answering for them),
+    so that is where the DSR table must be. NCC's LB interface (found by the record in its alias,
+    host_record.py) is preferred whenever its node network holds the backend, whether it is up
+    (master) or down (backup), so the table stays put across failovers.
+    """
 
     def __init__(self) -> None:
         self._ipr: object | None = None
@@ -78,7 +93,20 @@ class RouteLookup:
             links = ipr.link("get", index=index) if index else []
             for link in links:
                 name = link.get_attr("IFLA_IFNAME")
-                return str(name) if name else None
+                return self._lb_interface(ipr, address) or (str(name) if name else None)
+        return None
+
+    @staticmethod
+    def _lb_interface(ipr: object, address: IPAddress) -> str | None:
+        """NCC's LB interface, if its node network holds `address`."""
+        for link in ipr.get_links():  # type: ignore[attr-defined]
+            name, alias = link.get_attr("IFLA_IFNAME"), link.get_attr("IFLA_IFALIAS")
+            record = decode_lb(str(name), str(alias)) if name and alias else None
+            if record is None:
+                continue
+            for node in (record.lb.node_ipv4, record.lb.node_ipv6):
+                if node is not None and address.version == node.version and address in node.network:
+                    return str(name)
         return None
 
     def close(self) -> None:
@@ -96,6 +124,7 @@ class NftServices:
         self._route: Route = route if route is not None else self._lookup  # type: ignore[assignment]
         self._ledger = Ledger()
         self._loaded = False
+        self._sender: ThreadPoolExecutor | None = None
 
     def read(self) -> KernelState:
         try:
@@ -110,21 +139,54 @@ class NftServices:
             self.read()
         if self._lookup is not None:
             self._lookup.forget()
-        staged = self._ledger.stage(steps, self._route)
-        if not staged.writes:
-            return staged.results
+        results, parts = self._ledger.stage_parts(steps, self._route, PART_SIZE)
         try:
-            self._nft.run("\n".join(staged.script))
+            self._send(parts)
         except NftError as err:
             log.warning("nftables refused a transaction of %d steps (%s); retrying step by step", len(steps), err)
             self.read()
             return [self._one(step) for step in steps]
-        self._ledger.commit(staged)
-        return staged.results
+        return results
 
     def close(self) -> None:
         if self._lookup is not None:
             self._lookup.close()
+        if self._sender is not None:
+            self._sender.shutdown()
+            self._sender = None
+
+    def _send(self, parts: Iterator[Staged]) -> None:
+        """Each part to the kernel, committed once taken; a large apply's next part is made meanwhile.
+
+        libnftables lets go of the GIL while the kernel works, so rendering part n+1 here while a
+        worker thread sends part n hides most of the rendering. A part refused stops the rest.
+        """
+        first = next(parts, None)
+        following = next(parts, None)
+        if first is None:
+            return
+        if following is None:  # one part (every small apply): no thread
+            if first.writes:
+                self._nft.run("\n".join(first.script))
+                self._ledger.commit(first)
+            return
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nft")
+        pending: tuple[Future[None], Staged] | None = None
+        try:
+            for staged in itertools.chain((first, following), parts):
+                if not staged.writes:
+                    continue
+                if pending is not None:
+                    pending[0].result()
+                    self._ledger.commit(pending[1])
+                pending = (self._sender.submit(self._nft.run, "\n".join(staged.script)), staged)
+            if pending is not None:
+                pending[0].result()
+                self._ledger.commit(pending[1])
+        finally:
+            if pending is not None:
+                wait([pending[0]])  # never leave a transaction running behind a failure
 
     def _one(self, step: Step) -> StepResult:
         staged = self._ledger.stage([step], self._route)
@@ -140,15 +202,15 @@ class NftServices:
 
     def _list(self) -> Listing:
         listing = Listing()
+        # Text, not JSON: nft prints a large table faster as text, and parse_text reads it faster.
         for family, name in table_names(self._nft.list("tables")):
+            ref = f"{family} {name}"
             if family in ("ip", "ip6") and name == nft_render.NAT_TABLE:
-                listing.merge(parse(self._nft.list(f"table {family} {name}")))
+                listing.merge(parse_text(ref, self._nft.text(f"table {ref}")))
             elif family == "netdev" and name.startswith(nft_render.DSR_PREFIX):
-                # Terse text first: the flow maps may hold a million connections we do not need,
-                # and nft 1.0.6 cannot print their `update` statements as JSON.
-                ref = f"{family} {name}"
+                # Terse first: the flow maps may hold a million connections we do not need.
                 table = parse_text(ref, self._nft.text(f"table {ref}", terse=True))
                 listing.merge(table)
                 for map_name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
-                    listing.merge(parse(self._nft.list(f"map {ref} {map_name}")))
+                    listing.merge(parse_text(ref, self._nft.text(f"map {ref} {map_name}")))
         return listing

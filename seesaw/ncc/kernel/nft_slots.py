@@ -40,6 +40,9 @@ WEIGHTED = frozenset({"wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lbl
 
 def layout(scheduler: str, members: Sequence[tuple[T, int]]) -> list[T]:
     """The slots (one member each) for `members` as (member, weight), in a stable order given by the caller."""
+    if scheduler != "mh" and len({weight for _, weight in members}) == 1 and len(members) <= MAX_SLOTS:
+        # equal weights (the usual case): one slot each, in order, whatever the layout
+        return [member for member, weight in members if weight > 0]
     active = [(member, weight) for member, weight in members if weight > 0]
     if not active:
         return []

@@ -174,3 +174,48 @@ def test_filter_elements_round_trip():
     elements = nft_filter_render.render(spec)
     assert ("inet seesaw_filter", "mark6", "2001:db8::5 . 6 . 443") in elements
     assert nft_filter_render.read(elements) == {spec.address: spec}
+
+
+def test_parse_text_reads_elements_however_nft_lays_them_out():
+    # nft indents with tabs, and continues a list of elements with tabs and five spaces
+    text = "\n".join(
+        [
+            "table ip seesaw {",
+            "\tmap svc {",
+            "\t\ttypeof ip daddr . meta l4proto . th dport : verdict",
+            '\t\telements = { 192.0.2.1 . tcp . 80 comment "wrr flags=0x0 timeout=0" : goto rr_2,',
+            '\t\t\t     2001:db8::1 . udp . 53 comment "odd, but : fine" : accept }',
+            "\t}",
+            "",
+            "\tset dest {",
+            "\t\ttypeof ip daddr . meta l4proto . th dport . ip daddr . th dport",
+            "\t\telements = { 192.0.2.1 . tcp . 80 . 10.0.0.1 . 80, 192.0.2.1 . tcp . 80 . 10.0.0.2 . 80 }",
+            "\t}",
+            "",
+            "\tmap mslots {",
+            "\t\ttypeof meta mark . numgen inc mod 1 : ip daddr",
+            "\t\telements = { 0x0000012c . 0 : 10.0.0.3, 0x0000012c . 1 : 10.0.0.4 }",
+            "\t}",
+            "",
+            "\tmap empty {",
+            "\t\ttypeof meta mark : ip daddr",
+            "\t}",
+            "}",
+            "",
+        ]
+    )
+    listing = parse_text("ip seesaw", text)
+    assert listing.sets == {"ip seesaw": {"svc", "dest", "mslots", "empty"}}
+    assert listing.elements == {
+        ("ip seesaw", "svc", "192.0.2.1 . 6 . 80"): ("goto rr_2", "wrr flags=0x0 timeout=0"),
+        ("ip seesaw", "svc", "2001:db8::1 . 17 . 53"): ("accept", "odd, but : fine"),
+        ("ip seesaw", "dest", "192.0.2.1 . 6 . 80 . 10.0.0.1 . 80"): (None, None),
+        ("ip seesaw", "dest", "192.0.2.1 . 6 . 80 . 10.0.0.2 . 80"): (None, None),
+        ("ip seesaw", "mslots", "300 . 0"): ("10.0.0.3", None),
+        ("ip seesaw", "mslots", "300 . 1"): ("10.0.0.4", None),
+    }
+    assert (
+        parse_text("ip seesaw", text, skip={"svc"})
+        .elements.keys()
+        .isdisjoint({("ip seesaw", "svc", "192.0.2.1 . 6 . 80")})
+    )

@@ -185,6 +185,9 @@ class Ledger:
         if name in ("dest", "mdest"):
             dkey = _destination_key(service.spec.key, key)
             return {dkey} if dkey is not None else None
+        if name == "live4":  # the id ends the key: <service key> . <id>
+            address = self._id_address(table, key.rpartition(" . ")[2])
+            return {k for k in service.dests if k.address == address} or None
         if name not in _SLOT_MAPS:
             return None
         blamed: set[DestinationKey] = set()
@@ -196,13 +199,17 @@ class Ledger:
         return blamed or None
 
     def _slot_address(self, table: str, name: str, value: str) -> IPAddress | None:
+        if name in ("slots4", "slots6"):
+            return self._id_address(table, value)
         try:
-            if name in ("slots4", "slots6"):
-                device = self.devices.get(table)
-                return next((a for (d, a), i in self.ids.items() if d == device and str(i) == value), None)
             return ipaddress.ip_address(value.split(" . ")[0])
         except ValueError:
             return None
+
+    def _id_address(self, table: str, number: str) -> IPAddress | None:
+        """The backend DSR id `number` stands for in `table`."""
+        device = self.devices.get(table)
+        return next((a for (d, a), i in self.ids.items() if d == device and str(i) == number), None)
 
     def _tables_in_use(self) -> set[str]:
         tables = set()
@@ -405,7 +412,7 @@ class Ledger:
             before = r.dsr_backends(old) if old is not None else set()
             after = r.dsr_backends(state) if state is not None else set()
             gained |= after - before
-            lost |= {b for b in before - after if self.users.get(b, set()) <= {key}}
+            lost |= before - after  # given back below only if no service keeps using it
         changes: dict[Backend, int | None] = {}
         taken: dict[str, int] = {}
         for device, address in sorted(gained, key=lambda b: (b[0], b[1].version, int(b[1]))):
@@ -417,6 +424,9 @@ class Ledger:
             changes[(device, address)] = taken[device]
         for backend in lost - gained:
             if backend in self.ids and not self._other_users(backend, touched):
+                changes[backend] = None
+        for backend in self.ids.keys() - gained:  # left behind by an earlier NCC: no service uses them
+            if not self.users.get(backend):
                 changes[backend] = None
         return changes
 
@@ -470,7 +480,7 @@ _FAMILIES = {"ip": Family.INET, "ip6": Family.INET6}
 def _owner(elem: r.ElemKey) -> ServiceKey | None:
     """The service an element belongs to (None for shared ones: DSR ids)."""
     table, name, key = elem
-    if name in ("svc4", "slots4"):
+    if name in ("svc4", "slots4", "live4"):
         return _service_key(Family.INET, False, key)
     if name in ("svc6", "slots6"):
         return _service_key(Family.INET6, False, key)

@@ -19,10 +19,13 @@ Our tables, and nobody else's (we never flush, list or edit another table):
       map slots4/6    <service key> . slot : destination id (meta mark)
       map ids4/6      destination id : backend address     (shared by every service on the device)
       map ft4, fu4    flows: saddr . sport . daddr . dport : id (dynamic, TCP 15 min / UDP 5 min)
+      set live4       <service key> . id of each destination the service has now
       chain ingress (device <dev>): dispatch by `vmap @svc4` / `vmap @svc6`
-      chain d<4|6>_<proto>_<sel>_<N>: new flow -> slot -> id, remembered in the flow map; every
-                                       packet -> `fwd to <id> map @ids device <dev>` (MACs resolved
-                                       by the kernel's neighbour table; replies bypass the LB)
+      chain d<4|6>_<proto>_<sel>_<N>: new flow -> slot -> id, remembered in the flow map; a known
+                                       flow whose id is no longer live in its service is forgotten
+                                       and chosen again; every packet -> `fwd to <id> map @ids
+                                       device <dev>` (MACs resolved by the kernel's neighbour
+                                       table; replies bypass the LB)
 
 Selectors: `numgen inc` (rr, wrr and the connection-counting schedulers, which nftables
 cannot count for), `jhash saddr` (sh, and every persistent service: source affinity),
@@ -30,7 +33,9 @@ cannot count for), `jhash saddr` (sh, and every persistent service: source affin
 See nft_slots.py for how weights become slots.
 
 Why the flow map holds an id and not a slot: slots change meaning when a destination
-is added; ids do not, so an established DSR connection keeps its backend. In netdev,
+is added; ids do not, so an established DSR connection keeps its backend, for as long as
+that backend is a destination of its service (`live4`): a client reusing the source port
+of a flow whose backend was removed reaches a live one. In netdev,
 `numgen` runs per packet, so the flow map is what makes rr per connection. nft 1.0.6
 cannot store a flow key wider than 16 bytes from the packet path (its register
 allocator asserts), so IPv6 DSR selects by a hash of the whole 4-tuple (stable per
@@ -72,6 +77,7 @@ RULE_COMMENT = "seesaw"
 FLOW_TIMEOUT = {Protocol.TCP: "15m", Protocol.UDP: "5m"}
 FLOW_MAP = {Protocol.TCP: "ft4", Protocol.UDP: "fu4"}
 FLOW_SIZE = 1048576
+DSR_SETS = frozenset({"live4"})  # the sets (not maps) of a DSR table
 
 IP = {Family.INET: "ip", Family.INET6: "ip6"}
 V = {Family.INET: "4", Family.INET6: "6"}
@@ -176,6 +182,7 @@ def dsr_tabledef(device: str) -> TableDef:
             f"map slots{v} {{ typeof {ip} daddr . meta l4proto . th dport . numgen inc mod 1 : meta mark; }}"
         )
         sets[f"ids{v}"] = f"map ids{v} {{ typeof meta mark : {ip} daddr; }}"
+    sets["live4"] = "set live4 { typeof ip daddr . meta l4proto . th dport . meta mark; }"
     for protocol, name in FLOW_MAP.items():
         sets[name] = (
             f"map {name} {{ typeof ip saddr . th sport . ip daddr . th dport : meta mark; size {FLOW_SIZE}; "
@@ -331,11 +338,15 @@ def check_destination(state: ServiceState, spec: Destination, device: str | None
             raise Refused("a NAT destination needs the backend's port (0 was given)", errno.EINVAL)
         return
     if service.fwmark:
-        raise Refused(
-            "DSR for fwmark services (fwmark vservers, DSR healthcheck marks) needs IPVS: nftables marks packets "
-            "after the netdev ingress hook DSR runs in; use NAT, or a kernel with ip_vs",
-            errno.EOPNOTSUPP,
-        )
+        # Routed by policy routing, not by our tables (nft_probe_plan.py): one backend per mark.
+        if any(k != key for k in state.dests):
+            raise Refused(
+                "DSR for a fwmark service with more than one destination needs IPVS: the nftables dataplane routes "
+                "a mark to one backend (as for a DSR healthcheck); use NAT for this fwmark vserver, or a kernel "
+                "with ip_vs",
+                errno.EOPNOTSUPP,
+            )
+        return
     if key.port != service.port:
         raise Refused(f"DSR cannot change the port: give the service's port {service.port}", errno.EINVAL)
     if device is None:
@@ -404,11 +415,12 @@ def nat_chain(family: Family, mark: bool, kind: str, n: int) -> Chain:
 @functools.lru_cache(maxsize=4096)
 def dsr_chain(device: str, family: Family, protocol: Protocol, kind: str, n: int, one_packet: bool) -> Chain:
     ip, v = IP[family], V[family]
-    pinned = family is Family.INET and not one_packet
+    pinned = is_pinned(family, one_packet)
     if family is Family.INET6 and kind == "rr" and not one_packet:
         kind = "fh"  # no flow map for IPv6 (see above): hash the whole flow instead
     name = f"d{v}_{protocol.name.lower()}_{kind}_{n}" + ("_1p" if family is Family.INET and one_packet else "")
-    choose = f"meta mark set {ip} daddr . meta l4proto . th dport . {selector(kind, family, n)} map @slots{v}"
+    service = f"{ip} daddr . meta l4proto . th dport"
+    choose = f"meta mark set {service} . {selector(kind, family, n)} map @slots{v}"
     forward = (f'fwd {ip} to meta mark map @ids{v} device "{device}"', "meta mark set 0")
     if not pinned:
         rules: tuple[str, ...] = (choose, *forward)
@@ -416,11 +428,19 @@ def dsr_chain(device: str, family: Family, protocol: Protocol, kind: str, n: int
         flows = FLOW_MAP[protocol]
         flow = "ip saddr . th sport . ip daddr . th dport"
         rules = (
-            f"{flow} != @{flows} {choose} update @{flows} {{ {flow} : meta mark }}",
-            f"meta mark set {flow} map @{flows} update @{flows} {{ {flow} : meta mark }}",
+            f"meta mark set {flow} map @{flows}",  # a known flow: its destination id (else the mark stays 0)
+            # ... unless that destination left the service: forget the flow, choose again
+            f"meta mark != 0 {service} . meta mark != @live4 delete @{flows} {{ {flow} : meta mark }} meta mark set 0",
+            f"meta mark 0 {choose}",
+            f"update @{flows} {{ {flow} : meta mark }}",  # a new flow is remembered; a known one lives on
             *forward,
         )
     return Chain(dsr_table(device), name, "", rules)
+
+
+def is_pinned(family: Family, one_packet: bool) -> bool:
+    """Whether a DSR service's flows are pinned in a flow map (IPv4, not one-packet)."""
+    return family is Family.INET and not one_packet
 
 
 def ordered(state: ServiceState) -> list[Destination]:
@@ -471,6 +491,9 @@ def render(state: ServiceState, ids: Callable[[str, IPAddress], int]) -> tuple[E
         out[(dsr, f"svc{v}", skey)] = (f"goto {chain.name}", None)
         for i, dest in enumerate(slots):
             out[(dsr, f"slots{v}", f"{skey} . {i}")] = (str(ids(device, dest.key.address)), None)
+        if is_pinned(family, bool(spec.flags & FLAG_ONEPACKET)):
+            for dest in dests:  # quiesced ones too: their flows carry on (see dsr_backends)
+                out[(dsr, "live4", f"{skey} . {ids(device, dest.key.address)}")] = (None, None)
     out[(table, "msvc" if mark else "svc", skey)] = (dispatch, service_comment(spec))
     return out, chains
 

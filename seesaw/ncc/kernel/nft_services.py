@@ -20,6 +20,12 @@ nft_ledger.py. This file is the I/O around them:
   still happen.
 * DSR backends are looked up in the routing table (pyroute2): the device
   they are directly reachable on carries the DSR table.
+* DSR healthcheck marks (fwmark services with one DSR destination) are
+  registered in our tables like any service, and routed by policy routing
+  (nft_probe_plan.py, nft_probe_routes.py): after every apply that changes
+  which marks go where, and whenever a read found one missing. A mark that
+  cannot be routed fails its destination's step; a read reports a mark's
+  destination only while its route is in place, so the audit repairs it.
 
 NAT return path: destinations see the client's address, as with IPVS NAT, and
 must route replies back through the LB (their gateway is the LB's address on
@@ -42,7 +48,9 @@ from seesaw.ncc.kernel.host_record import decode_lb
 from seesaw.ncc.kernel.nft_exec import Nft, NftError, Runner
 from seesaw.ncc.kernel.nft_ledger import Ledger, Route, Staged
 from seesaw.ncc.kernel.nft_parse import Listing, parse_text, table_names
-from seesaw.ncc.model import IPAddress, Kind
+from seesaw.ncc.kernel.nft_probe_plan import Probe, wanted
+from seesaw.ncc.kernel.nft_probe_routes import ProbeError, ProbeRouting
+from seesaw.ncc.model import Destination, Forwarding, IPAddress, Kind, Service, Spec
 from seesaw.ncc.steps import Step, StepResult
 
 log = logging.getLogger("seesaw.ncc.nftables")
@@ -118,13 +126,17 @@ class RouteLookup:
 class NftServices:
     kinds = frozenset({Kind.SERVICE, Kind.DESTINATION})
 
-    def __init__(self, nft: Runner | None = None, route: Route | None = None) -> None:
+    def __init__(
+        self, nft: Runner | None = None, route: Route | None = None, probes: ProbeRouting | None = None
+    ) -> None:
         self._nft: Runner = nft if nft is not None else Nft()
         self._lookup = RouteLookup() if route is None else None
         self._route: Route = route if route is not None else self._lookup  # type: ignore[assignment]
         self._ledger = Ledger()
         self._loaded = False
         self._sender: ThreadPoolExecutor | None = None
+        self._probes = probes if probes is not None else ProbeRouting()
+        self._probes_stale = True  # the marks' routing may differ from what our tables hold: sync at the next apply
 
     def read(self) -> KernelState:
         try:
@@ -132,7 +144,18 @@ class NftServices:
         except NftError as err:
             raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
         self._loaded = True
-        return self._ledger.load(listing)
+        state = self._ledger.load(listing)
+        marks = wanted(self._ledger.services.values())
+        try:
+            routed = self._probes.routed()
+        except ProbeError as err:
+            raise DataplaneError(f"reading how DSR healthcheck marks are routed failed: {err}", err.errno) from err
+        missing = {probe for probe, backend in marks.items() if routed.get(probe) != backend}
+        self._probes_stale = routed.keys() != marks.keys() or bool(missing)
+        if missing:  # registered in our tables but not routed: not there (the audit adds them again)
+            for ref in [ref for ref, spec in state.objects.items() if _probe_of(spec) in missing]:
+                del state.objects[ref]
+        return state
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         if not self._loaded:
@@ -145,15 +168,36 @@ class NftServices:
         except NftError as err:
             log.warning("nftables refused a transaction of %d steps (%s); retrying step by step", len(steps), err)
             self.read()
-            return [self._one(step) for step in steps]
-        return results
+            results = [self._one(step) for step in steps]
+        return self._route_probes(results)
 
     def close(self) -> None:
         if self._lookup is not None:
             self._lookup.close()
+        self._probes.close()
         if self._sender is not None:
             self._sender.shutdown()
             self._sender = None
+
+    def _route_probes(self, results: list[StepResult]) -> list[StepResult]:
+        """Route the DSR healthcheck marks our tables now hold; fail the steps of those that cannot be."""
+        if not self._probes_stale and not any(_of_fwmark(r.step.spec) for r in results):
+            return results
+        try:
+            errors = self._probes.sync(wanted(self._ledger.services.values()))
+        except ProbeError as err:
+            log.error("routing DSR healthcheck marks failed: %s", err)
+            self._probes_stale = True
+            return [_probe_failed(r, f"routing DSR healthcheck marks failed: {err}", err.errno) for r in results]
+        self._probes_stale = bool(errors)
+        if not errors:
+            return results
+        out = []
+        for result in results:
+            probe = _probe_of(result.step.new)
+            error = errors.get(probe) if probe is not None else None
+            out.append(result if error is None else _probe_failed(result, str(error), error.errno))
+        return out
 
     def _send(self, parts: Iterator[Staged]) -> None:
         """Each part to the kernel, committed once taken; a large apply's next part is made meanwhile.
@@ -211,6 +255,28 @@ class NftServices:
                 # Terse first: the flow maps may hold a million connections we do not need.
                 table = parse_text(ref, self._nft.text(f"table {ref}", terse=True))
                 listing.merge(table)
-                for map_name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
-                    listing.merge(parse_text(ref, self._nft.text(f"map {ref} {map_name}")))
+                for name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
+                    kind = "set" if name in nft_render.DSR_SETS else "map"
+                    listing.merge(parse_text(ref, self._nft.text(f"{kind} {ref} {name}")))
         return listing
+
+
+def _probe_of(spec: Spec | None) -> Probe | None:
+    """The mark a DSR destination of a fwmark service is routed by (None for anything else)."""
+    if not isinstance(spec, Destination) or spec.forwarding is not Forwarding.ROUTE:
+        return None
+    service = spec.key.service
+    return (service.family, service.fwmark) if service.fwmark else None
+
+
+def _probe_failed(result: StepResult, message: str, code: int | None) -> StepResult:
+    if not result.ok or _probe_of(result.step.new) is None:
+        return result
+    return StepResult(result.step, f"{result.step.op.name.lower()} refused: {message}", code or errno.EIO)
+
+
+def _of_fwmark(spec: Spec) -> bool:
+    """Whether `spec` is a fwmark service or one of its destinations."""
+    if isinstance(spec, Service):
+        return bool(spec.key.fwmark)
+    return isinstance(spec, Destination) and bool(spec.key.service.fwmark)

@@ -132,7 +132,7 @@ def test_what_the_kernel_refuses_or_cannot_do_is_said_per_object():
     mark = Service(ServiceKey.mark(Family.INET, 300), "rr")
     cases = [
         (dest(svc, "10.0.0.1"), "one-packet scheduling with NAT needs IPVS"),
-        (dest(mark, "10.0.0.1", forwarding=Forwarding.ROUTE, port=0), "DSR for fwmark services"),
+        (dest(mark, "10.0.0.1", forwarding=Forwarding.ROUTE, port=0), None),  # routed: nft_probe_plan.py
         (dest(mark, "10.0.0.1", port=80), "keeps the client's port here: give port 0"),
         (dest(service(), "192.168.9.9", forwarding=Forwarding.ROUTE), None),
     ]
@@ -143,6 +143,22 @@ def test_what_the_kernel_refuses_or_cannot_do_is_said_per_object():
             assert result.results[1].ok
         else:
             assert message in (result.results[1].error or ""), result.results[1].error
+
+
+def test_a_dsr_fwmark_service_takes_one_destination_and_no_dsr_table():
+    ledger = Ledger()
+    mark = Service(ServiceKey.mark(Family.INET, 65536), "rr")
+    one = dest(mark, "10.0.0.1", forwarding=Forwarding.ROUTE, port=0)
+    result = applied(ledger, Step.add("p", mark), Step.add("p", one))
+    assert set(result.adds) == {
+        ("ip seesaw", "msvc", "65536"),
+        ("ip seesaw", "mdest", "65536 . 10.0.0.1 . 0"),
+    }
+    assert result.adds[("ip seesaw", "msvc", "65536")][0] == "accept"  # no NAT: the probe is routed as it is
+    second = ledger.stage([Step.add("p", dest(mark, "10.0.0.2", forwarding=Forwarding.ROUTE, port=0))], on_link)
+    assert second.results[0].errno == errno.EOPNOTSUPP
+    assert "more than one destination needs IPVS" in second.results[0].error
+    assert Ledger().load(kernel(ledger)).objects == {(Kind.SERVICE, mark.key): mark, (Kind.DESTINATION, one.key): one}
 
 
 def test_dsr_needs_a_directly_connected_backend():
@@ -175,6 +191,51 @@ def test_an_id_shared_by_two_services_stays_while_one_uses_it():
     result = applied(ledger, Step.delete("p", da))
     assert not any(name == "ids4" for _, name, _ in result.deletes)
     assert ledger.ids == {("eth1", ip("10.0.0.1")): 1}
+
+
+def test_an_id_two_services_drop_in_one_apply_is_given_back():
+    # A reload removing a backend from every service at once (the id used to stay in ids4 for good).
+    ledger = Ledger()
+    a, b = service(), service("192.0.2.2")
+    da, db = dest(a, "10.0.0.1", forwarding=Forwarding.ROUTE), dest(b, "10.0.0.1", forwarding=Forwarding.ROUTE)
+    keep = dest(a, "10.0.0.2", forwarding=Forwarding.ROUTE)
+    applied(ledger, *(Step.add("p", s) for s in (a, da, keep, b, db)))
+    result = applied(ledger, Step.delete("p", da), Step.delete("p", db))
+    assert ("netdev seesaw_dsr_eth1", "ids4", "1") in result.deletes
+    assert ledger.ids == {("eth1", ip("10.0.0.2")): 2}
+
+
+def test_an_id_nobody_uses_is_given_back_by_the_next_apply():
+    ledger = Ledger()
+    svc = service()
+    applied(ledger, Step.add("p", svc), Step.add("p", dest(svc, "10.0.0.2", forwarding=Forwarding.ROUTE)))
+    listing = kernel(ledger)
+    listing.elements[("netdev seesaw_dsr_eth1", "ids4", "7")] = ("10.0.0.9", None)  # an earlier NCC's leftover
+    fresh = Ledger()
+    fresh.load(listing)
+    result = applied(fresh, Step.add("p", service("192.0.2.9")))
+    assert ("netdev seesaw_dsr_eth1", "ids4", "7") in result.deletes
+    assert fresh.ids == {("eth1", ip("10.0.0.2")): 1}
+
+
+def test_each_dsr_destination_is_live_in_its_service_until_it_leaves():
+    ledger = Ledger()
+    svc = service()
+    one, two, three = (dest(svc, a, forwarding=Forwarding.ROUTE) for a in ("10.0.0.1", "10.0.0.2", "10.0.0.3"))
+    quiesced = Destination(two.key, Forwarding.ROUTE, 0)
+    first = applied(ledger, *(Step.add("p", s) for s in (svc, one, two, three)))
+    live = {key for table, name, key in first.adds if name == "live4"}
+    assert live == {f"192.0.2.1 . 6 . 80 . {i}" for i in (1, 2, 3)}
+    assert not any(name == "live4" for _, name, _ in applied(ledger, Step.update("p", two, quiesced)).deletes)
+    gone = applied(ledger, Step.delete("p", one))
+    assert ("netdev seesaw_dsr_eth1", "live4", "192.0.2.1 . 6 . 80 . 1") in gone.deletes
+    listing = kernel(ledger)
+    del listing.elements[("netdev seesaw_dsr_eth1", "live4", "192.0.2.1 . 6 . 80 . 2")]
+    fresh = Ledger()
+    assert (Kind.DESTINATION, two.key) not in fresh.load(listing).objects  # its flows could not find it live
+    assert (Kind.SERVICE, svc.key) in fresh.load(listing).objects
+    repair = staged(fresh, Step.add("p", quiesced))
+    assert repair.script == ["add element netdev seesaw_dsr_eth1 live4 { 192.0.2.1 . 6 . 80 . 2 }"]
 
 
 def test_load_reads_back_exactly_what_was_written():

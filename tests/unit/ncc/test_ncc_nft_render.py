@@ -138,6 +138,19 @@ def test_schedulers_pick_their_selector():
     assert v6.name == "d6_tcp_fh_2" and "jhash ip6 saddr . th sport . ip6 daddr . th dport mod 2" in v6.rules[0]
 
 
+def test_a_pinned_dsr_flow_is_chosen_again_once_its_destination_left_the_service():
+    chain = nft_render.dsr_chain("eth1", Family.INET, Protocol.UDP, "rr", 2, False)
+    flow = "ip saddr . th sport . ip daddr . th dport"
+    assert chain.rules[:4] == (
+        f"meta mark set {flow} map @fu4",
+        f"meta mark != 0 ip daddr . meta l4proto . th dport . meta mark != @live4 delete @fu4 {{ {flow} : meta mark }} "
+        "meta mark set 0",
+        "meta mark 0 meta mark set ip daddr . meta l4proto . th dport . numgen inc mod 2 map @slots4",
+        f"update @fu4 {{ {flow} : meta mark }}",
+    )
+    assert "live4" in nft_render.dsr_tabledef("eth1").sets
+
+
 def cold_script() -> str:
     """Everything a cold apply of a varied state writes: tables, chains, elements (DSR on lo)."""
     mark = Service(ServiceKey.mark(Family.INET6, 301), "rr")

@@ -5,8 +5,9 @@ Pure core (events in, state out, no I/O), data flowing down this list:
 
     checks.py           CheckKey, CheckStatus, what makes a healthcheck unrunnable
     marks.py            firewall-mark ranges and their allocator
+    adoption.py         a warm restart: what NCC holds stands until HA and the checks report
     vserver.py          the per-vserver machine: services, destinations, checks, health, NCC partition
-    healthchecks.py     checker configs (dedup, stable IDs, DSR/TUN marks), result routing
+    healthchecks.py     checker configs (dedup, IDs that survive a restart, DSR/TUN marks), result routing
     ha_state.py         this node's HA state, LB up/down, failover, HAConfig
     anycast.py          what this node advertises by BGP (NCC's BGPConfig), service anycast VIPs
     ratelimit.py        the vserver churn limit
@@ -17,6 +18,7 @@ Pure core (events in, state out, no I/O), data flowing down this list:
     overrides.py        operator overrides
     validation.py       what the engine refuses in a config
     core.py             Engine: ties them together; pending_apply() for NCC
+    snapshots.py        the vserver list kept between calls, rebuilt per vserver only when it changed
     views.py            the Engine API's read views
 
 Asyncio shell around it:
@@ -27,13 +29,13 @@ Asyncio shell around it:
     config_loader.py    the config source (disk/server/peer): reloads, periodic checks, config diff
     override_store.py   overrides.json, written atomically
     runtime.py          wake-ups, reload, timers
-    ncc_link.py         NCC client: apply, retry with backoff, resync on reconnect
+    ncc_link.py         NCC client: adopt NCC's state first, apply, retry with backoff, resync on reconnect
     service.py          the Engine servicer (CLI, ECU)
     dataplane_view.py   GetDataplane: NCC's state and counters, read through the NCC link
-    auth_proxy.py       engine.sock's front door: SO_PEERCRED per connection, bytes on to the gRPC server
+    auth_proxy.py       engine.sock's front door: SO_PEERCRED per connection, bytes spliced to the gRPC server
     auth_guard.py       every call checked against auth.py; writes audited
     auth_server.py      the gRPC server behind the front door, assembled
-    ha_link.py          the EngineHA servicer (HA's session)
+    ha_link.py          the EngineHA servicer (HA's session; `stopping` when the engine stops for good)
     healthcheck_link.py the EngineHealthcheck servicer (healthcheck's streams)
     sync_tls.py         mutual TLS certificates of the sync port
     sync_server.py      the master's side of peer sync (seesaw.sync.Sync on TCP 10258)

@@ -22,6 +22,10 @@ Rules kept here:
   restarts with a broken config leaves the dataplane as it was.
 * An NCC failure is remembered (status, warnings) and the same changes are
   offered again; nothing is flushed.
+* A (re)started engine adopts before it applies (`adoption`): the NCC link
+  hands it NCC's state first (`adopt`), and until HA and the healthchecks
+  report, what the dataplane holds stands. On an unchanged system the first
+  Apply after a restart writes nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from seesaw.config.model import Cluster, HAState, Node, VIPType
 from seesaw.config.settings import Settings
 from seesaw.engine import anycast, ratelimit, rollout
 from seesaw.engine.access import VserverAccess
+from seesaw.engine.adoption import HEALTH_MARGIN, LB_HOLD, Adoption, DataplaneSnapshot
 from seesaw.engine.checks import CheckKey, CheckStatus
 from seesaw.engine.ha_state import HAStateMachine, cluster_vip_ipv4, cluster_vip_ipv6, ha_config, this_node
 from seesaw.engine.healthchecks import PARTITION as MARKS_PARTITION
@@ -96,8 +101,9 @@ class Engine:
         settings: Settings | None,
         clock: Clock,
         *,
-        id_base: int = 1,
         ha_timeout: float = 30.0,
+        lb_hold: float = LB_HOLD,
+        adoption_margin: float = HEALTH_MARGIN,
     ) -> None:
         self.clock = clock
         self.settings = settings or Settings(cluster_name="")
@@ -106,7 +112,7 @@ class Engine:
         self.cluster: Cluster | None = None  # what runs: the target, churn-limited
         self.machines: dict[str, VserverMachine] = {}
         self.fwm_alloc = MarkAllocator(FWM_BASE, FWM_SIZE)
-        self.hc = HealthcheckManager(id_base)
+        self.hc = HealthcheckManager()
         self.ha = HAStateMachine(clock, ha_timeout)
         self.overrides = Overrides()
         self.access = VserverAccess()
@@ -121,6 +127,10 @@ class Engine:
         self._applied: dict[str, ncc_pb2.Partition] = {}
         self._applied_lb: ncc_pb2.LBInterface | None = None
         self._applied_bgp: ncc_pb2.BGPConfig | None = None
+        self.adoption: Adoption | None = None  # a warm restart's holds, while they last
+        self._adopt_pending = True  # NCC's state has not been read yet
+        self._lb_hold = lb_hold
+        self._adoption_margin = adoption_margin
 
     # ------------------------------------------------------------------ config
 
@@ -236,6 +246,8 @@ class Engine:
                 self._apply_overrides(machine)
             if machine.config != cfg:
                 machine.handle_config(cfg)
+                if self.adoption is not None and self.adoption.health_held:
+                    machine.adopt(self.adoption.snapshot)
                 self._refresh(machine)
         self.hc.rebuild()
 
@@ -289,6 +301,11 @@ class Engine:
                 machine = self.machines.get(vserver)
                 if machine is not None and machine.handle_check(key, status, description):
                     self._dirty.add(partition_name(vserver))
+        if self.adoption is not None and self.adoption.health_held and self._provisional_waiting() == 0:
+            log.info("adoption: every adopted destination's checks have reported; provisional health ends")
+            self.adoption.release_health()
+            self._end_provisional_health()
+            self._end_adoption_if_done()
         return accepted
 
     def check_id(self, vserver: str, key: CheckKey) -> int:
@@ -377,9 +394,15 @@ class Engine:
 
     def ha_session_closed(self, token: int) -> None:
         self.ha.session_closed(token)
+        if self.adoption is not None and self.ha.sessions == 0:
+            self.adoption.release_lb("HA's session ended")
+            self._end_adoption_if_done()
 
     def ha_report(self, status: ha_pb2.HAStatus) -> None:
         self.ha.handle_report(status)
+        if self.adoption is not None:
+            self.adoption.release_lb(f"HA reported {HAState(status.state).name}")
+            self._end_adoption_if_done()
 
     def ha_tick(self) -> None:
         self.ha.tick()
@@ -420,7 +443,7 @@ class Engine:
             vrid=s.vrid,
             use_vmac=s.use_vmac,
             routing_table=s.routing_table,
-            up=self.ha.lb_up,
+            up=self.lb_up(),
         )
         if self.target is not None and node is not None and node.vservers_enabled:
             for vlan_id in sorted(self.target.vlans):
@@ -433,6 +456,11 @@ class Engine:
                     )
                 )
         return lb
+
+    def lb_up(self) -> bool:
+        """Whether the LB interface should be up: while HA says LEADER, or as adopted until HA reports."""
+        held = self.adoption.lb_up if self.adoption is not None else None
+        return self.ha.lb_up if held is None else held
 
     def arp_map(self) -> dict[str, list[str]]:
         """Interface -> IPv4 addresses to announce by gratuitous ARP while leader.
@@ -574,6 +602,80 @@ class Engine:
     def applied_partitions(self) -> set[str]:
         return set(self._applied)
 
+    # ---------------------------------------------------------------- adoption
+
+    @property
+    def needs_adoption(self) -> bool:
+        """True until the NCC link has handed over NCC's state (or said it cannot): nothing is applied before."""
+        return self._adopt_pending
+
+    def adopt(self, state: ncc_pb2.DataplaneState | None) -> None:
+        """A warm restart: what NCC holds (None: it could not say) stands until HA and the checks report."""
+        if not self._adopt_pending:
+            return
+        self._adopt_pending = False
+        if state is None:
+            return
+        snapshot = DataplaneSnapshot.from_state(state)
+        hold_lb = not self.ha.reported and self.ha.state != HAState.DISABLED
+        self.adoption = Adoption(
+            snapshot,
+            self.clock,
+            lb_interface=self.settings.lb_interface,
+            hold_lb=hold_lb,
+            lb_hold=self._lb_hold,
+            margin=self._adoption_margin,
+        )
+        for machine in self.machines.values():
+            machine.adopt(snapshot)
+            self._dirty.add(partition_name(machine.name))
+        if self.target is not None and self._provisional_waiting() == 0:
+            self.adoption.release_health()  # nothing of ours there, or every check has reported already
+        held = self.adoption.lb_up
+        log.info(
+            "adopted the dataplane: %d services, %d destinations held until their checks report%s",
+            len(snapshot.services),
+            len(snapshot.destinations),
+            "" if held is None else f"; LB interface held {'up' if held else 'down'} until HA reports",
+        )
+        self._end_adoption_if_done()
+
+    def adoption_tick(self) -> bool:
+        """End the holds whose time is up; True if anything changed."""
+        if self.adoption is None:
+            return False
+        lb, health = self.adoption.tick(self._longest_check())
+        if health:
+            log.info("adoption: provisional health ends; checks that never reported count as failing now")
+            self._end_provisional_health()
+        self._end_adoption_if_done()
+        return lb or health
+
+    def _end_provisional_health(self) -> None:
+        for machine in self.machines.values():
+            machine.end_adoption()
+            self._dirty.add(partition_name(machine.name))
+
+    def _end_adoption_if_done(self) -> None:
+        if self.adoption is not None and self.adoption.done:
+            self.adoption = None
+
+    def _provisional_waiting(self) -> int:
+        """Adopted destinations with a check that has not reported yet."""
+        return sum(
+            1
+            for m in self.machines.values()
+            for d in m.destinations()
+            if d.provisional and any(c.status.state == common_pb2.HEALTH_UNKNOWN for c in d.checks)
+        )
+
+    def _longest_check(self) -> float:
+        """The longest interval + timeout of any check in force (0 without checks)."""
+        return max(
+            (c.healthcheck.interval + c.healthcheck.timeout for m in self.machines.values() for c in m.checks.values()),
+            default=0.0,
+        )
+
     def ncc_disconnected(self, error: str) -> None:
         self.ncc.connected = False
         if not self.ncc.error:
@@ -614,12 +716,31 @@ class Engine:
             out.append(f"sync: {self.sync_warning}")
         if self.target is not None and self.ha.state != HAState.DISABLED and self.ha.sessions == 0:
             out.append("HA: seesaw-ha is not connected, so this node cannot become master (is it running?)")
+        if self.adoption is not None:
+            out.extend(self._adoption_warnings())
         if self.hc.configs() and self.healthcheck_sessions == 0:
             out.append(
                 "healthcheck: seesaw-healthcheck is not connected, so backend health is not being checked "
                 "(is it running?)"
             )
         out.extend(f"NCC: {e}" for e in self.ncc.object_errors)
+        return out
+
+    def _adoption_warnings(self) -> list[str]:
+        assert self.adoption is not None
+        out = []
+        now = self.clock.monotonic()
+        deadline = self.adoption.health_deadline(self._longest_check())
+        held = self._provisional_waiting()
+        if deadline is not None and held:
+            out.append(
+                f"adoption: {held} destinations are kept as the dataplane had them until their checks report "
+                f"(at most {max(deadline - now, 0):.0f} s more; the engine restarted)"
+            )
+        if self.adoption.lb_up is not None:
+            out.append(
+                "adoption: the LB interface is kept as the dataplane had it until HA reports (is seesaw-ha running?)"
+            )
         return out
 
 

@@ -50,6 +50,7 @@ class HAStateMachine:
         self.failover_pending = False
         self.sessions = 0
         self._session = 0
+        self.reported = False  # HA has reported at least once since the engine started
 
     @property
     def lb_up(self) -> bool:
@@ -89,6 +90,7 @@ class HAStateMachine:
         if self.state == HAState.DISABLED:
             log.warning("ignoring HA report %s: HA is disabled for this node", HAState(status.state).name)
             return False
+        self.reported = True
         self.report = ha_pb2.HAStatus()
         self.report.CopyFrom(status)
         changed = self._set_state(HAState(status.state))

@@ -6,8 +6,12 @@ Rules this file keeps (Seesaw v2's `engine/healthcheck.go`):
 * Checks that probe the same thing the same way share one checker: the
   dedup key is the `CheckKey` without its name (and, for PLAIN checks,
   without VIP and service) plus the whole healthcheck definition.
-* A checker keeps its ID for as long as some vserver still needs it; new
-  IDs count up from `id_base`.
+* A checker keeps its ID for as long as some vserver still needs it. A new
+  checker's ID is derived from what it checks and how (a hash of its key and
+  definition, the next free one on a collision), so a restarted engine hands
+  the healthcheck daemon the IDs it already runs: the daemon keeps those
+  checks, their state and their schedule, and its first resync carries real
+  results (a warm restart, `adoption`). A changed check gets a new ID.
 * DSR and TUN checks go to the VIP with a socket mark; each (backend, mode)
   gets a mark from 65536..81535 and an IPVS fwmark service forwarding that
   mark to the backend, so the probe reaches the backend exactly like client
@@ -19,6 +23,9 @@ Nothing here does I/O.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
 
 from seesaw.config.model import Healthcheck, HealthcheckMode, HealthcheckType, IPAddress
 from seesaw.engine.checks import CheckKey
@@ -90,9 +97,29 @@ def _host_port(ip: IPAddress, port: int) -> str:
     return f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
 
 
+def stable_id(checker: CheckerKey) -> int:
+    """The checker's preferred ID: the same in every engine process for the same check (1..2^63-1)."""
+    digest = hashlib.blake2b(repr(checker).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1 or 1
+
+
+def _assign_ids(wanted: Collection[CheckerKey], kept: dict[CheckerKey, int]) -> dict[CheckerKey, int]:
+    """IDs for `wanted` checkers: those in `kept` keep theirs; new ones get their stable ID or the next free one."""
+    ids = {key: kept[key] for key in wanted if key in kept}
+    taken = set(ids.values())
+    for key in wanted:
+        if key in ids:
+            continue
+        check_id = stable_id(key)
+        while check_id in taken:
+            check_id = check_id % (2**63 - 1) + 1
+        ids[key] = check_id
+        taken.add(check_id)
+    return ids
+
+
 class HealthcheckManager:
-    def __init__(self, id_base: int = 1) -> None:
-        self._next = id_base
+    def __init__(self) -> None:
         self._vserver_checks: dict[str, dict[CheckKey, Check]] = {}
         self._ids: dict[CheckerKey, int] = {}
         self._configs: dict[int, healthcheck_pb2.CheckConfig] = {}
@@ -120,21 +147,20 @@ class HealthcheckManager:
     def rebuild(self) -> bool:
         """Recompute checker configs from every vserver's checks; True if they changed."""
         marks_before = dict(self._marks)
-        ids: dict[CheckerKey, int] = {}
+        wanted = {
+            (key.dedup(), check.healthcheck): None
+            for checks in self._vserver_checks.values()
+            for key, check in checks.items()
+        }
+        ids = _assign_ids(wanted, self._ids)
         configs: dict[int, healthcheck_pb2.CheckConfig] = {}
         routes: dict[int, list[Route]] = {}
         marks_used: set[tuple[IPAddress, HealthcheckMode]] = set()
         for vserver, checks in self._vserver_checks.items():
             for key, check in checks.items():
                 dedup = key.dedup()
-                checker_key = (dedup, check.healthcheck)
-                check_id = ids.get(checker_key)
-                if check_id is None:
-                    check_id = self._ids.get(checker_key)
-                    if check_id is None:
-                        check_id = self._next
-                        self._next += 1
-                    ids[checker_key] = check_id
+                check_id = ids[(dedup, check.healthcheck)]
+                if check_id not in configs:
                     mark = 0
                     if key.mode in _MARK_FORWARDING:
                         mark_key = (key.backend_ip, key.mode)

@@ -6,8 +6,12 @@ decided from each caller's kernel credentials (auth_server).
 A missing or bad config at start does not stop the engine: it serves its API
 with no vservers and the problems in `config status`, and `config reload`
 takes the fixed files. Overrides persist in <run-dir>/engine/overrides.json.
-On SIGTERM it stops serving and leaves the dataplane as it is (NCC keeps
-it), so restarting the engine never interrupts traffic.
+
+A restarted engine adopts the dataplane NCC holds until HA and the
+healthchecks report (`adoption`), so SIGKILL of the engine (the watchdog
+restarts it) interrupts no traffic and writes nothing. On SIGTERM it stops
+for good: it tells HA, which leaves the election (the peer takes over), takes
+the LB interface down and leaves the rest of the dataplane as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 
 from seesaw.common import daemon, paths, sdnotify
 from seesaw.common.clock import SystemClock
@@ -32,6 +35,8 @@ from seesaw.engine.runtime import DEFAULT_STEP_INTERVAL, EngineRuntime
 from seesaw.pb import engine_pb2_grpc
 
 log = logging.getLogger("seesaw.engine")
+
+SETTLE_TIMEOUT = 2.0  # on SIGTERM, at most this long for NCC to take the LB interface down
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
 
 def build_runtime(args: argparse.Namespace) -> EngineRuntime:
     """The engine and its runtime, with overrides restored and the config loaded (if it is good)."""
-    engine = Engine(None, SystemClock(), id_base=(os.getpid() & 0xFFFF) << 48)
+    engine = Engine(None, SystemClock())
     overrides_path = paths.state_dir(args.run_dir, "engine") / OVERRIDES_FILENAME
     runtime = EngineRuntime(
         engine,
@@ -74,7 +79,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     server = auth_server.GuardedServer(args.run_dir, runtime.engine, auth_server.role_groups(args))
     engine_service = service.EngineService(runtime)
     server.add(engine_pb2_grpc.add_EngineServicer_to_server, engine_service, service.SERVICE_NAME)
-    server.add(engine_pb2_grpc.add_EngineHAServicer_to_server, ha_link.EngineHAService(runtime), ha_link.SERVICE_NAME)
+    ha_service = ha_link.EngineHAService(runtime)
+    server.add(engine_pb2_grpc.add_EngineHAServicer_to_server, ha_service, ha_link.SERVICE_NAME)
     server.add(
         engine_pb2_grpc.add_EngineHealthcheckServicer_to_server,
         healthcheck_link.EngineHealthcheckService(runtime),
@@ -83,15 +89,24 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     ncc = NCCLink(runtime, paths.socket_path(args.run_dir, "ncc"))
     engine_service.read_dataplane = functools.partial(dataplane_view.read, ncc)
     await server.start()
-    tasks = [asyncio.create_task(ncc.run(stop)), asyncio.create_task(runtime.run_timers(stop))]
+    ncc_stop = asyncio.Event()  # the NCC link outlives `stop`: it carries the engine's last word
+    tasks = [asyncio.create_task(ncc.run(ncc_stop)), asyncio.create_task(runtime.run_timers(stop))]
     tasks.append(asyncio.create_task(runtime.loader.run(stop)))
     sync = await peer_sync.start(runtime, args.config_dir, stop)
     try:
         await server.set_serving(True)
         sdnotify.notify("READY=1")
         await stop.wait()
-        log.info("stopping (the dataplane keeps its state)")
+        log.info("stopping for good: HA leaves the election, the LB interface goes down, the rest stays")
+        if not await ha_service.close():
+            log.warning("HA did not confirm that it left the election; stopping anyway")
+        if not await ncc.settle(SETTLE_TIMEOUT):
+            log.warning(
+                "NCC did not take the last changes (the LB interface may still be up): %s",
+                runtime.engine.ncc.error or f"no answer within {SETTLE_TIMEOUT:.0f} s",
+            )
     finally:
+        ncc_stop.set()
         await sync.stop()
         await server.stop()
         for task in tasks:

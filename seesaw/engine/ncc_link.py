@@ -3,6 +3,9 @@
 * Connect (GetStatus) with retries and exponential backoff; every new
   connection starts with a full resync (`replace_all`), so NCC holds exactly
   what the engine wants whatever happened while they were apart.
+* On its first connection the engine reads NCC's state (GetState) before it
+  applies anything, and adopts it (`adoption`): a restarted engine keeps
+  the dataplane as it is until HA and the healthchecks report.
 * Apply whatever is pending whenever the engine changes; one request at a
   time, so nothing is offered twice or lost.
 * A failed Apply is reported (engine warnings, config status, log) and
@@ -14,6 +17,8 @@
   a resync.
 * While this node leads, send gratuitous ARP every `garp_interval_sec`.
 * Read the BGP speaker's neighbours through NCC when asked (`show bgp neighbors`).
+* `settle()` waits until NCC holds what the engine wants (the last word of a
+  stopping engine).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 CALL_TIMEOUT = 20.0
 PROBE_INTERVAL = 5.0
 BACKOFF = (0.5, 10.0)
+ADOPT_ATTEMPTS = 5  # connections that may fail to read NCC's state before the engine applies without adopting
 
 _DISCONNECTED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 
@@ -73,6 +79,8 @@ class NCCLink:
         self.stub: ncc_pb2_grpc.NCCStub | None = None
         self.applies = 0
         self.last_request: ncc_pb2.ApplyRequest | None = None  # the last one NCC took
+        self.idle = asyncio.Event()  # set while NCC holds everything the engine wants
+        self._adopt_failures = 0
         runtime.read_dataplane = self.dataplane_state
         runtime.read_bgp_neighbors = self.bgp_neighbors
 
@@ -119,6 +127,11 @@ class NCCLink:
                         status.dataplane or "unknown",
                     )
                     self.engine.ncc_connected(status.dataplane)
+                    if self.engine.needs_adoption and not await self._adopt():
+                        self.stub = None
+                        await _sleep(stop, delay)
+                        delay = min(delay * 2, self.backoff[1])
+                        continue
                     await self._session(wake, stop, status.generation)
                     self.stub = None
         finally:
@@ -126,6 +139,37 @@ class NCCLink:
             garp.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await garp
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait until NCC holds what the engine wants now; False if that took longer than `timeout` (or NCC is away)."""
+        if not self.engine.ncc.connected:
+            return False
+        self.idle.clear()
+        self.runtime.changed()
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _adopt(self) -> bool:
+        """Hand NCC's state to the engine before anything is applied; False: reconnect and try again."""
+        assert self.stub is not None
+        try:
+            state: ncc_pb2.DataplaneState | None = await self.stub.GetState(
+                common_pb2.Empty(), timeout=self.call_timeout
+            )
+        except grpc.aio.AioRpcError as err:
+            self._adopt_failures += 1
+            message = rpc.describe_rpc_error(err, "NCC", self.socket_path)
+            if err.code() in _DISCONNECTED and self._adopt_failures < ADOPT_ATTEMPTS:
+                log.warning("cannot read NCC's state yet (%s); nothing is applied before it is read", message)
+                return False
+            log.warning("cannot read NCC's state (%s): applying the engine's own view without adopting it", message)
+            state = None
+        self.engine.adopt(state)
+        self.runtime.changed()
+        return True
 
     def _disconnected(self, err: grpc.aio.AioRpcError) -> None:
         message = rpc.describe_rpc_error(err, "NCC", self.socket_path)
@@ -144,12 +188,14 @@ class NCCLink:
             wake.clear()
             req = self.engine.pending_apply()
             if req is None:
+                self.idle.set()
                 if loop.time() >= next_probe:
                     next_probe = loop.time() + self.probe_interval
                     if not await self._probe(generation):
                         return
                 await _sleep(stop, self.probe_interval, wake)
                 continue
+            self.idle.clear()
             try:
                 resp = await self.stub.Apply(req, timeout=self.call_timeout)
             except grpc.aio.AioRpcError as err:

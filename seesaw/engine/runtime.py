@@ -4,9 +4,9 @@ around it.
 Every link (NCC, HA sessions, healthcheck streams) subscribes for a wake-up;
 whoever changes the engine calls `changed()`, which also persists the
 overrides when they changed. The timers (HA expiry, churn-limited config
-steps) live here too; taking config from its source is the `loader`'s job
-(`config_loader`). Everything runs on one event loop, so the engine is never
-touched by two coroutines at once.
+steps, the end of a warm restart's holds) live here too; taking config from
+its source is the `loader`'s job (`config_loader`). Everything runs on one
+event loop, so the engine is never touched by two coroutines at once.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class EngineRuntime:
     # ------------------------------------------------------------------ timers
 
     async def run_timers(self, stop: asyncio.Event) -> None:
-        """Expire a silent HA and take churn-limited config steps, until `stop`."""
+        """Expire a silent HA and a warm restart's holds, take churn-limited config steps, until `stop`."""
         loop = asyncio.get_running_loop()
         next_step = loop.time() + self.step_interval
         while not stop.is_set():
@@ -112,6 +112,7 @@ class EngineRuntime:
             state = self.engine.ha.state
             self.engine.ha_tick()
             changed = state != self.engine.ha.state
+            changed |= self.engine.adoption_tick()
             if loop.time() >= next_step:
                 next_step = loop.time() + self.step_interval
                 if self.engine.config_step():

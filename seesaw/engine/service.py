@@ -2,7 +2,9 @@
 the ECU use.
 
 Reads are live views of the engine (`views`); writes go through the engine
-and wake the links. Who may call what is decided before a method runs, from
+and wake the links. A caller that does not show the dataplane's counters
+(the CLI's text views) sends `OMIT_COUNTERS` as call metadata with
+ListVservers and ListBackends, which spares asking NCC for them. Who may call what is decided before a method runs, from
 the caller's kernel credentials (`auth_proxy`, `auth_guard`, `auth`).
 """
 
@@ -24,17 +26,20 @@ from seesaw.engine.ha_state import FailoverError
 from seesaw.engine.ncc_link import BGPUnavailable
 from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES
 from seesaw.engine.runtime import EngineRuntime
-from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2
+from seesaw.engine.snapshots import VserverSnapshots
+from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2, ncc_pb2
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = engine_pb2.DESCRIPTOR.services_by_name["Engine"].full_name
+OMIT_COUNTERS = ("seesaw-counters", "omit")  # call metadata: leave the dataplane's counters out (seesaw.cli.client)
 
 
 class EngineService(engine_pb2_grpc.EngineServicer):
     def __init__(self, runtime: EngineRuntime) -> None:
         self.runtime = runtime
         self.engine = runtime.engine
+        self.snapshots = VserverSnapshots()  # the vserver list, rebuilt per vserver only when it changed
         # NCC's dataplane view (seesaw.engine.dataplane_view), set once the NCC link exists.
         self.read_dataplane: Callable[[], Awaitable[engine_pb2.DataplaneView]] | None = None
 
@@ -54,12 +59,18 @@ class EngineService(engine_pb2_grpc.EngineServicer):
     async def ListVservers(
         self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> engine_pb2.VserverList:
-        return views.vservers(self.engine, await self.runtime.dataplane_state())
+        return views.vservers(self.engine, await self._counters(context), self.snapshots)
 
     async def ListBackends(
         self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> engine_pb2.BackendList:
-        return views.backends(self.engine, await self.runtime.dataplane_state())
+        return views.backends(self.engine, await self._counters(context), self.snapshots)
+
+    async def _counters(self, context: grpc.aio.ServicerContext) -> ncc_pb2.DataplaneState | None:
+        """NCC's counters for the views, unless the caller said it does not show them."""
+        if any((key, value) == OMIT_COUNTERS for key, value in context.invocation_metadata() or ()):
+            return None
+        return await self.runtime.dataplane_state()
 
     async def ListVLANs(self, request: common_pb2.Empty, context: grpc.aio.ServicerContext) -> engine_pb2.VLANList:
         return views.vlans(self.engine)

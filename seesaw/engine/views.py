@@ -3,17 +3,19 @@
 Everything here is live (built on request from the state machines), not a
 periodic snapshot: the CLI sees a flip the moment the engine does. The CLI
 formats these exactly like Seesaw v2, so every field it prints is filled:
-destination names, service mode and scheduler, watermarks, warnings.
+destination names, service mode and scheduler, watermarks, warnings. The
+vserver list comes from `VserverSnapshots`, which rebuilds only the vservers
+that changed since the last call (the daemon keeps one for its lifetime).
 """
 
 from __future__ import annotations
 
 from seesaw.config.model import IPAddress
 from seesaw.engine import rollout
-from seesaw.engine.checks import CheckKey
 from seesaw.engine.config_source import LoadedConfig
 from seesaw.engine.core import BACKEND, Engine
 from seesaw.engine.ha_state import cluster_vip_ipv4, cluster_vip_ipv6
+from seesaw.engine.snapshots import VserverSnapshots
 from seesaw.engine.validation import config_problems
 from seesaw.pb import engine_pb2, ha_pb2, ncc_pb2
 
@@ -55,18 +57,14 @@ def ha_status(engine: Engine) -> ha_pb2.HAStatus:
     return engine.ha.status()
 
 
-def vservers(engine: Engine, state: ncc_pb2.DataplaneState | None = None) -> engine_pb2.VserverList:
-    """Every vserver; with `state` (NCC's GetState), services and destinations carry their counters."""
-    out = engine_pb2.VserverList()
-    for name in sorted(engine.machines):
-        machine = engine.machines[name]
+def vservers(
+    engine: Engine, state: ncc_pb2.DataplaneState | None = None, snapshots: VserverSnapshots | None = None
+) -> engine_pb2.VserverList:
+    """Every vserver; with `state` (NCC's GetState), services and destinations carry their counters.
 
-        def check_id(key: CheckKey, vserver: str = name) -> int:
-            return engine.check_id(vserver, key)
-
-        snap = machine.snapshot(check_id)
-        if snap is not None:
-            out.vservers.append(snap)
+    Without `snapshots` (kept between calls) every vserver is built afresh.
+    """
+    out = (snapshots or VserverSnapshots()).vserver_list(engine)
     if state is not None:
         attach_stats(out, state)
     return out
@@ -74,6 +72,8 @@ def vservers(engine: Engine, state: ncc_pb2.DataplaneState | None = None) -> eng
 
 def attach_stats(vserver_list: engine_pb2.VserverList, state: ncc_pb2.DataplaneState) -> None:
     """Copy the dataplane's counters onto the matching services and destinations."""
+    if not state.services:
+        return
     by_service: dict[tuple[int, int, str, int, int], ncc_pb2.ServiceStats] = {}
     for entry in state.services:
         svc = entry.service
@@ -93,11 +93,12 @@ def attach_stats(vserver_list: engine_pb2.VserverList, state: ncc_pb2.DataplaneS
                     dest.stats.CopyFrom(stats)
 
 
-def backends(engine: Engine, state: ncc_pb2.DataplaneState | None = None) -> engine_pb2.BackendList:
+def backends(
+    engine: Engine, state: ncc_pb2.DataplaneState | None = None, snapshots: VserverSnapshots | None = None
+) -> engine_pb2.BackendList:
     """Every backend of every vserver, with the destinations it serves."""
     found: dict[str, engine_pb2.Backend] = {}
-    snapshots = vservers(engine, state).vservers
-    for vs in snapshots:
+    for vs in vservers(engine, state, snapshots).vservers:
         machine = engine.machines[vs.name]
         assert machine.config is not None
         for backend in machine.config.backends.values():

@@ -28,9 +28,15 @@ Rules this file keeps (Seesaw v2's `engine/vserver.go`, made declarative):
   destination override forces a destination in (enabled, even if the config
   disables the backend) or out (disabled). Destination beats backend beats
   config.
+* Adoption (a warm restart, `adoption`): a destination the dataplane already
+  holds counts its UNKNOWN checks as passing (it is *provisional*) until
+  `end_adoption`; real results count at once. A service the dataplane holds
+  is judged by its low watermark, as a healthy one.
 
 Nothing here does I/O: `partition()` renders what NCC should hold for this
-vserver and `snapshot()` what the operator sees.
+vserver and `snapshot()` what the operator sees. `version` counts the events
+that may have changed anything but a check's latest result, so that a cache
+of snapshots (`seesaw.engine.snapshots`) rebuilds only what changed.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from seesaw.config.model import (
     Vserver,
     VserverEntry,
 )
+from seesaw.engine.adoption import DataplaneSnapshot, service_ref
 from seesaw.engine.checks import UNKNOWN, CheckKey, CheckStatus
 from seesaw.engine.marks import MarkAllocator
 from seesaw.pb import common_pb2, engine_pb2, ncc_pb2
@@ -73,6 +80,9 @@ FORWARDING = {
 }
 FAMILY = {4: common_pb2.AF_INET, 6: common_pb2.AF_INET6}
 PROTO_NAME = {6: "TCP", 17: "UDP"}
+
+# A check and its CheckState message inside a snapshot (`VserverMachine.snapshot(results=...)`).
+CheckResultSlot = tuple["Check", engine_pb2.CheckState]
 
 
 def partition_name(vserver_name: str) -> str:
@@ -144,7 +154,19 @@ class Check:
 
 
 class Destination:
-    __slots__ = ("active", "backend", "checks", "enabled", "healthy", "ip", "name", "override", "service", "weight")
+    __slots__ = (
+        "active",
+        "backend",
+        "checks",
+        "enabled",
+        "healthy",
+        "ip",
+        "name",
+        "override",
+        "provisional",
+        "service",
+        "weight",
+    )
 
     def __init__(
         self, ip: IPAddress, service: Service, backend: Backend, name: str, enabled: bool, override: int
@@ -159,13 +181,14 @@ class Destination:
         self.checks: list[Check] = []
         self.healthy = False
         self.active = False
+        self.provisional = False  # adopted from the dataplane: its UNKNOWN checks count as passing
 
     def __repr__(self) -> str:
         return f"Destination({self.name}, healthy={self.healthy}, active={self.active})"
 
 
 class Service:
-    __slots__ = ("active", "dests", "entry", "healthy", "ip", "key")
+    __slots__ = ("active", "adopted", "dests", "entry", "healthy", "ip", "key")
 
     def __init__(self, key: ServiceKey, ip: IPAddress, entry: VserverEntry) -> None:
         self.key = key
@@ -174,6 +197,7 @@ class Service:
         self.dests: dict[IPAddress, Destination] = {}
         self.healthy = False
         self.active = False
+        self.adopted = False  # the dataplane holds it: judged by the low watermark, as a healthy service
 
     def counts(self) -> tuple[int, int]:
         """(backends in service, healthy destinations), as the watermarks count them."""
@@ -208,6 +232,9 @@ class VserverMachine:
         self.active: dict[IPAddress, bool] = {}  # VIPs that are up
         self.lb_vservers: set[IPAddress] = set()  # VIPs whose host filter is in place
         self.vips: set[VIP] = set()  # configured unicast/dedicated VIPs
+        # Bumps on every event that may change the snapshot beyond a check's latest result (`Check.status`,
+        # replaced on every result): config, overrides, health transitions, shutdown.
+        self.version = 0
 
     def __repr__(self) -> str:
         return f"VserverMachine({self.name})"
@@ -218,6 +245,7 @@ class VserverMachine:
         """A new config for this vserver (Seesaw's handleConfigUpdate)."""
         if config is None:
             return
+        self.version += 1
         if self.config is None:
             self._config_init(config)
             return
@@ -255,6 +283,7 @@ class VserverMachine:
         if description:
             check.description = description
         if transition:
+            self.version += 1
             log.info("%s: healthcheck %s - %s", self.name, key, common_pb2.HealthState.Name(status.state))
             for dest in check.dests:
                 self._dest_update_state(dest)
@@ -264,6 +293,7 @@ class VserverMachine:
         """A vserver override (default, disabled or enabled)."""
         if state == self.override:
             return
+        self.version += 1
         self.override = state
         if vserver_enabled(self.config, state) == self.enabled:
             return
@@ -278,11 +308,37 @@ class VserverMachine:
 
     def shutdown(self) -> None:
         """Take everything down and give back the marks (Seesaw's quit)."""
+        self.version += 1
         self._down_all()
         self._unconfigure_vips()
         for mark in self.fwm.values():
             self._fwm_alloc.put(mark)
         self.fwm.clear()
+
+    def adopt(self, dataplane: DataplaneSnapshot) -> None:
+        """Take what the dataplane holds for this vserver as healthy until its checks report (a warm restart)."""
+        if not self.enabled:
+            return
+        self.version += 1
+        for svc in self.services.values():
+            ref = service_ref(self._ipvs_service(svc))
+            if not dataplane.has_service(ref):
+                continue
+            svc.adopted = True
+            for dest in svc.dests.values():
+                if dataplane.has_destination(ref, str(dest.ip)):
+                    dest.provisional = True
+        self._evaluate_all()
+
+    def end_adoption(self) -> None:
+        """Provisional health ends: checks that are still UNKNOWN count as failing from now on."""
+        self.version += 1
+        for svc in self.services.values():
+            svc.adopted = False
+            for dest in svc.dests.values():
+                dest.provisional = False
+        if self.enabled:
+            self._evaluate_all()
 
     # ------------------------------------------------------------- read views
 
@@ -315,8 +371,15 @@ class VserverMachine:
             part.filters.append(self._filter(ip))
         return part
 
-    def snapshot(self, check_id: Callable[[CheckKey], int] | None = None) -> engine_pb2.Vserver | None:
-        """The operator's view of this vserver; None before its first config."""
+    def snapshot(
+        self, check_id: Callable[[CheckKey], int] | None = None, results: list[CheckResultSlot] | None = None
+    ) -> engine_pb2.Vserver | None:
+        """The operator's view of this vserver; None before its first config.
+
+        With `results`, every check's place in the snapshot is appended to it (the `Check` and its
+        `CheckState` message, which belongs to the snapshot), so that a later result can be written there
+        with `fill_result` instead of building the whole snapshot again.
+        """
         cfg = self.config
         if cfg is None:
             return None
@@ -332,7 +395,7 @@ class VserverMachine:
             use_fwm=cfg.use_fwm,
         )
         for key in sorted(self.services):
-            vs.services.append(self._service_snapshot(self.services[key], check_id))
+            self._service_snapshot(vs.services.add(), self.services[key], check_id, results)
         for vip in sorted(cfg.vips.values(), key=lambda v: (v.ip.version, v.ip)):
             vs.vips.append(
                 engine_pb2.VIPStatus(
@@ -527,7 +590,9 @@ class VserverMachine:
         for dest in self.destinations():
             override = self._dest_override(dest.backend, dest.name)
             enabled = effective_enabled(dest.backend.enabled, override)
-            dest.override = override
+            if override != dest.override:
+                dest.override = override
+                self.version += 1  # a backend override touches only the vservers that have that backend
             if enabled != dest.enabled:
                 dest.enabled = enabled
                 changed = True
@@ -567,7 +632,9 @@ class VserverMachine:
             self._service_update_state(svc)
 
     def _dest_update_state(self, dest: Destination) -> None:
-        healthy = dest.enabled and all(c.status.healthy for c in dest.checks)
+        healthy = dest.enabled and all(
+            c.status.healthy or (dest.provisional and c.status.state == common_pb2.HEALTH_UNKNOWN) for c in dest.checks
+        )
         if dest.healthy == healthy:
             return
         dest.healthy = healthy
@@ -587,7 +654,7 @@ class VserverMachine:
 
     def _service_update_state(self, svc: Service) -> None:
         backends, healthy_dests = svc.counts()
-        threshold = svc.entry.low_watermark if svc.healthy else svc.entry.high_watermark
+        threshold = svc.entry.low_watermark if svc.healthy or svc.adopted else svc.entry.high_watermark
         if backends == 0 or healthy_dests == 0:
             healthy = False
         elif threshold == 0:
@@ -765,61 +832,70 @@ class VserverMachine:
             nat=any(e.mode == LBMode.NAT for e in cfg.entries.values()),
         )
 
-    def _service_snapshot(self, svc: Service, check_id: Callable[[CheckKey], int] | None) -> engine_pb2.Service:
+    def _service_snapshot(
+        self,
+        out: engine_pb2.Service,
+        svc: Service,
+        check_id: Callable[[CheckKey], int] | None,
+        results: list[CheckResultSlot] | None,
+    ) -> None:
         entry = svc.entry
         backends, healthy = svc.counts()
-        out = engine_pb2.Service(
-            family=FAMILY[svc.key.af],
-            protocol=svc.key.proto,
-            address=str(svc.ip),
-            port=svc.key.port,
-            fwmark=svc.key.fwm,
-            mode=entry.mode.value,
-            scheduler=entry.scheduler.value,
-            one_packet=entry.one_packet,
-            persistence=max(entry.persistence, 0),
-            enabled=self.enabled,
-            healthy=svc.healthy,
-            active=svc.active,
-            low_watermark=entry.low_watermark,
-            high_watermark=entry.high_watermark,
-            current_watermark=healthy / backends if backends else 0.0,
-        )
+        out.family = FAMILY[svc.key.af]
+        out.protocol = svc.key.proto
+        out.address = str(svc.ip)
+        out.port = svc.key.port
+        out.fwmark = svc.key.fwm
+        out.mode = entry.mode.value
+        out.scheduler = entry.scheduler.value
+        out.one_packet = entry.one_packet
+        out.persistence = max(entry.persistence, 0)
+        out.enabled = self.enabled
+        out.healthy = svc.healthy
+        out.active = svc.active
+        out.low_watermark = entry.low_watermark
+        out.high_watermark = entry.high_watermark
+        out.current_watermark = healthy / backends if backends else 0.0
         for dest in sorted(svc.dests.values(), key=lambda d: d.name):
-            out.destinations.append(
-                engine_pb2.Destination(
-                    name=dest.name,
-                    vserver=self.name,
-                    backend=dest.backend.hostname,
-                    address=str(dest.ip),
-                    port=svc.key.port,
-                    weight=max(dest.weight, 0),
-                    enabled=dest.enabled,
-                    healthy=dest.healthy,
-                    active=dest.active,
-                    override=dest.override,
-                    checks=[_check_state(c, check_id) for c in dest.checks],
-                )
+            dest_pb = out.destinations.add(
+                name=dest.name,
+                vserver=self.name,
+                backend=dest.backend.hostname,
+                address=str(dest.ip),
+                port=svc.key.port,
+                weight=max(dest.weight, 0),
+                enabled=dest.enabled,
+                healthy=dest.healthy,
+                active=dest.active,
+                override=dest.override,
             )
-        return out
+            for check in dest.checks:
+                state = dest_pb.checks.add()
+                _check_state(state, check, check_id)
+                if results is not None:
+                    results.append((check, state))
 
 
 def _check_key(vip: IPAddress, backend_ip: IPAddress, port: int, proto: int, hc: Healthcheck) -> CheckKey:
     return CheckKey(vip, backend_ip, port, proto, hc.mode, hc.type, hc.port, hc.name)
 
 
-def _check_state(check: Check, check_id: Callable[[CheckKey], int] | None) -> engine_pb2.CheckState:
+def _check_state(out: engine_pb2.CheckState, check: Check, check_id: Callable[[CheckKey], int] | None) -> None:
     key = check.key
     target = key.backend_ip if key.mode == HealthcheckMode.PLAIN or key.vserver_ip is None else key.vserver_ip
-    return engine_pb2.CheckState(
-        id=check_id(key) if check_id else 0,
-        name=key.name,
-        type=int(key.type),
-        mode=int(key.mode) - 1,
-        target=str(target),
-        port=key.port,
-        state=check.status.state,
-        message=check.status.message,
-        latency_us=check.status.latency_us,
-        checked_unix_ms=check.status.checked_unix_ms,
-    )
+    out.id = check_id(key) if check_id else 0
+    out.name = key.name
+    out.type = int(key.type)
+    out.mode = int(key.mode) - 1
+    out.target = str(target)
+    out.port = key.port
+    fill_result(out, check.status)
+
+
+def fill_result(out: engine_pb2.CheckState, status: CheckStatus) -> None:
+    """Write a check's latest result into its place in a snapshot: the only part a result changes
+    unless it is a health transition (which bumps `VserverMachine.version`)."""
+    out.state = status.state
+    out.message = status.message
+    out.latency_us = status.latency_us
+    out.checked_unix_ms = status.checked_unix_ms

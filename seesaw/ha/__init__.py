@@ -4,6 +4,7 @@
     machine      the election as a state machine: events in, actions out (pure)
     net          the raw protocol-112 socket on the node interface
     node         the asyncio shell running a machine over a socket
+    engine_grace how long HA keeps its role while the engine is away (pure)
     engine_link  the HASession stream with the engine
     service      GetStatus on <run-dir>/ha/ha.sock
     main         `seesaw-ha` (and `--test-mode`, with no engine)

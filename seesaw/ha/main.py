@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from seesaw.common import daemon, paths, rpc, sdnotify
+from seesaw.ha.engine_grace import DEFAULT_GRACE
 from seesaw.ha.engine_link import REPORT_INTERVAL, RETRY_DELAY, EngineLink
 from seesaw.ha.node import Node
 from seesaw.ha.packet import GROUP_V4
@@ -31,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine-socket", type=Path, default=None, help="default: <run-dir>/engine/engine.sock")
     p.add_argument("--engine-retry-delay", type=float, default=RETRY_DELAY, help="seconds (default: %(default)s)")
     p.add_argument("--report-interval", type=float, default=REPORT_INTERVAL, help="seconds (default: %(default)s)")
+    p.add_argument(
+        "--engine-grace",
+        type=float,
+        default=DEFAULT_GRACE,
+        metavar="SECONDS",
+        help="how long to keep this node's role while a vanished engine restarts; 0 leaves the election at once "
+        "(default: %(default)s)",
+    )
     test = p.add_argument_group("test mode (config from these flags, no engine)")
     test.add_argument("--test-mode", action="store_true", help="run the election without the engine")
     test.add_argument("--local-addr", default="", help="node address the adverts come from")
@@ -83,7 +92,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
             await server.set_serving(True)
             sdnotify.notify("READY=1")
             engine = args.engine_socket or paths.socket_path(args.run_dir, "engine")
-            await EngineLink(node, engine, args.engine_retry_delay, args.report_interval).run(stop)
+            link = EngineLink(node, engine, args.engine_retry_delay, args.report_interval, args.engine_grace)
+            await link.run(stop)
     finally:
         try:
             node.stop()  # a leader says goodbye with a priority-0 advert

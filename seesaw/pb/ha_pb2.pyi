@@ -76,9 +76,11 @@ class HAReport(_message.Message):
     def __init__(self, status: _Optional[_Union[HAStatus, _Mapping]] = ...) -> None: ...
 
 class HACommand(_message.Message):
-    __slots__ = ("config", "failover")
+    __slots__ = ("config", "failover", "stopping")
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     FAILOVER_FIELD_NUMBER: _ClassVar[int]
+    STOPPING_FIELD_NUMBER: _ClassVar[int]
     config: HAConfig
     failover: bool
-    def __init__(self, config: _Optional[_Union[HAConfig, _Mapping]] = ..., failover: _Optional[bool] = ...) -> None: ...
+    stopping: bool
+    def __init__(self, config: _Optional[_Union[HAConfig, _Mapping]] = ..., failover: _Optional[bool] = ..., stopping: _Optional[bool] = ...) -> None: ...

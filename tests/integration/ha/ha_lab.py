@@ -123,6 +123,7 @@ class ScriptedEngine(engine_pb2_grpc.EngineHAServicer):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.reports: list[ha_pb2.HAStatus] = []
         self.sessions = 0
+        self.sessions_ended = 0  # by HA half-closing its side
         self._commands: queue.Queue[ha_pb2.HACommand] = queue.Queue()
         self._server = grpc.server(futures.ThreadPoolExecutor(8))
         engine_pb2_grpc.add_EngineHAServicer_to_server(self, self._server)
@@ -154,6 +155,8 @@ class ScriptedEngine(engine_pb2_grpc.EngineHAServicer):
             except queue.Empty:
                 continue
             yield command
+        if not reader.is_alive():
+            self.sessions_ended += 1
 
     def _collect(self, request_iterator) -> None:
         try:

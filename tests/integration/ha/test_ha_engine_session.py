@@ -1,4 +1,5 @@
-"""`seesaw-ha` driven by an engine over `EngineHA.HASession`: config, failover, engine loss, changes in place."""
+"""`seesaw-ha` driven by an engine over `EngineHA.HASession`: config, failover, engine loss and restart (the grace
+period), a stopping engine, changes in place."""
 
 import signal
 import time
@@ -6,13 +7,14 @@ import time
 import pytest
 from ha_lab import flags, wait_for
 
-from seesaw.pb import common_pb2
+from seesaw.pb import common_pb2, ha_pb2
 
 pytestmark = pytest.mark.netns
 
 ENGINE_MODE = ["--report-interval", "0.2"]
 INTERVAL = 0.1
 DOWN_100 = 3 * INTERVAL + (256 - 100) * INTERVAL / 256
+GRACE = 1.0
 
 
 def engine_config(address: str, priority: int, **extra):
@@ -33,10 +35,10 @@ def reported(engine, state: int) -> bool:
     return engine.last_state() == state
 
 
-def led_by_engine_node(lan, ha, engines, lb1_extra=None, lb2_flags=()):
+def led_by_engine_node(lan, ha, engines, lb1_extra=None, lb2_flags=(), lb1_flags=()):
     """lb1 runs under a scripted engine and leads; lb2 runs in test mode and backs up."""
     engine = engines("lb1")
-    lb1 = ha("lb1", *ENGINE_MODE)
+    lb1 = ha("lb1", *ENGINE_MODE, *lb1_flags)
     engine.configure(**engine_config(lan["lb1"], 200, **(lb1_extra or {})))
     wait_for(lambda: reported(engine, common_pb2.HA_LEADER), 5, "lb1 never reported LEADER")
     lb2 = ha("lb2", *flags(lan["lb2"], 100, *lb2_flags))
@@ -80,12 +82,47 @@ def test_failover_command_hands_over_at_once_and_does_not_preempt_back(lan, ha, 
     assert (lb1.state(), lb2.state()) == (common_pb2.HA_BACKUP, common_pb2.HA_LEADER)
 
 
-def test_losing_the_engine_steps_down_and_comes_back_as_backup(lan, ha, engines):
-    engine, lb1, lb2 = led_by_engine_node(lan, ha, engines)
+def leaders_during(seconds: float, *nodes) -> set[tuple[int, ...]]:
+    """The HA states of `nodes`, polled for `seconds`."""
+    seen = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.add(tuple(node.state() for node in nodes))
+        time.sleep(0.02)
+    return seen
+
+
+def test_an_engine_back_within_the_grace_period_changes_nothing(lan, ha, engines):
+    engine, lb1, lb2 = led_by_engine_node(lan, ha, engines, lb1_flags=("--engine-grace", "5"))
+    transitions = lb1.status().transitions
+    engine.stop()  # gone without a word: killed, the watchdog restarts it
+    assert leaders_during(1.0, lb1, lb2) == {(common_pb2.HA_LEADER, common_pb2.HA_BACKUP)}
+    again = engines("lb1")
+    took = wait_for(lambda: again.reports, 3, "HA never reconnected")
+    assert took < 1.0
+    assert again.reports[0].state == common_pb2.HA_LEADER  # the restarted engine hears LEADER at once
+    again.configure(**engine_config(lan["lb1"], 200))
+    assert leaders_during(1.0, lb1, lb2) == {(common_pb2.HA_LEADER, common_pb2.HA_BACKUP)}
+    assert lb1.status().transitions == transitions
+    assert "the engine is back" in lb1.log()
+
+
+def test_an_engine_without_a_config_yet_keeps_the_election_as_it_is(lan, ha, engines):
+    engine, lb1, lb2 = led_by_engine_node(lan, ha, engines, lb1_flags=("--engine-grace", str(GRACE)))
     engine.stop()
-    took = wait_for(lambda: lb2.state() == common_pb2.HA_LEADER, 3, "lb2 never took over")
-    assert took < DOWN_100 - INTERVAL, f"{took:.3f} s is a timeout, not a priority-0 handover"
+    again = engines("lb1")  # restarted with a broken config: it greets HA with an empty command
+    again.send(ha_pb2.HACommand())
+    wait_for(lambda: again.reports, 3, "HA never reconnected")
+    assert leaders_during(GRACE + 1.0, lb1, lb2) == {(common_pb2.HA_LEADER, common_pb2.HA_BACKUP)}
+
+
+def test_losing_the_engine_for_good_steps_down_after_the_grace_period(lan, ha, engines):
+    engine, lb1, lb2 = led_by_engine_node(lan, ha, engines, lb1_flags=("--engine-grace", str(GRACE)))
+    engine.stop()
+    took = wait_for(lambda: lb2.state() == common_pb2.HA_LEADER, GRACE + 3, "lb2 never took over")
+    assert GRACE <= took < GRACE + DOWN_100 - INTERVAL, f"{took:.3f} s: not a priority-0 handover after the grace"
     assert lb1.state() == common_pb2.HA_SHUTDOWN
+    assert "did not come back within 1.0 s: leaving the election" in lb1.log()
     pid = lb1.proc.pid
 
     again = engines("lb1")  # the engine restarts on the same socket
@@ -98,6 +135,16 @@ def test_losing_the_engine_steps_down_and_comes_back_as_backup(lan, ha, engines)
     assert lb1.proc.poll() is None and lb1.proc.pid == pid
     status = again.reports[-1]
     assert status.transitions >= 4 and status.master_address == lan["lb2"]  # counters survived the outage
+
+
+def test_a_stopping_engine_is_left_at_once(lan, ha, engines):
+    engine, lb1, lb2 = led_by_engine_node(lan, ha, engines)  # the default grace period: 10 s
+    engine.send(ha_pb2.HACommand(stopping=True))
+    took = wait_for(lambda: lb2.state() == common_pb2.HA_LEADER, 3, "lb2 never took over")
+    assert took < DOWN_100 - INTERVAL, f"{took:.3f} s is a timeout, not a priority-0 handover"
+    wait_for(lambda: engine.last_state() == common_pb2.HA_SHUTDOWN, 2, "the engine never heard SHUTDOWN")
+    wait_for(lambda: engine.sessions_ended == 1, 2, "HA never closed its side of the session")
+    assert lb1.state() == common_pb2.HA_SHUTDOWN
 
 
 def test_config_changes_apply_in_place(lan, ha, engines):

@@ -194,17 +194,17 @@ def test_healthcheck_updates() -> None:
 
 
 def test_plain_checks_are_shared_across_vservers_and_keep_their_ids() -> None:
-    hcm = HealthcheckManager(id_base=1000)
+    hcm = HealthcheckManager()
     a = key("10.1.0.1", "10.2.0.1", 80, "HTTP/80_0", 80, 6, type_=HealthcheckType.HTTP)
     b = dataclasses.replace(a, vserver_ip=ip("10.1.0.2"), name="HTTP/80_1")
     http = Healthcheck(name="HTTP/80_0", type=HealthcheckType.HTTP, port=80)
     hcm.set_vserver_checks("a", {a: Check(a, http)})
     hcm.set_vserver_checks("b", {b: Check(b, http)})
     hcm.rebuild()
-    assert list(hcm.configs()) == [1000]
-    assert sorted(hcm.routes(1000)) == [("a", a), ("b", b)]
+    (check_id,) = hcm.configs()
+    assert sorted(hcm.routes(check_id)) == [("a", a), ("b", b)]
     hcm.update("a", None)
-    assert list(hcm.configs()) == [1000] and hcm.routes(1000) == [("b", b)]
+    assert list(hcm.configs()) == [check_id] and hcm.routes(check_id) == [("b", b)]
 
 
 def test_dsr_checks_get_marks_and_mark_services() -> None:
@@ -215,7 +215,7 @@ def test_dsr_checks_get_marks_and_mark_services() -> None:
     k2 = dataclasses.replace(k1, vserver_ip=ip("10.1.0.2"))  # same backend, other VIP: same mark
     k3 = key("10.1.0.1", "10.2.0.1", 80, tun.name, 80, 6, HealthcheckMode.TUN, HealthcheckType.HTTP)
     hcm.update("v", {k1: Check(k1, dsr), k2: Check(k2, dsr), k3: Check(k3, tun)})
-    configs = sorted(hcm.configs().values(), key=lambda c: c.id)
+    configs = sorted(hcm.configs().values(), key=lambda c: (c.mode, c.target))
     assert [(c.target, c.mark, c.mode) for c in configs] == [
         ("10.1.0.1", CHECK_MARK_BASE, healthcheck_pb2.MODE_DSR),
         ("10.1.0.2", CHECK_MARK_BASE, healthcheck_pb2.MODE_DSR),

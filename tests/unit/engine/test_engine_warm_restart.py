@@ -1,0 +1,272 @@
+"""The engine daemon (`seesaw.engine.main.serve`) killed and restarted, or stopped, against the real NCC
+(sim dataplane) in the same process, with gRPC clients playing HA and the healthcheck daemon.
+
+    killed, restarted   the new engine adopts what NCC holds: its first Apply, and everything after it
+                        while HA and the healthchecks come back with the same news, writes nothing
+    SIGTERM             the engine tells HA it is stopping, HA leaves the election, and the engine takes
+                        the LB interface down before it goes; the vservers stay
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import grpc
+
+from seesaw.common import paths, rpc
+from seesaw.common.clock import SystemClock
+from seesaw.engine import main
+from seesaw.ncc import bgp
+from seesaw.ncc.runner import Runner
+from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
+from seesaw.ncc.service import NCCService
+from seesaw.ncc.sim import SimDataplane
+from seesaw.pb import common_pb2, engine_pb2_grpc, ha_pb2, healthcheck_pb2, ncc_pb2, ncc_pb2_grpc
+
+SEESAW_CFG = """\
+[cluster]
+anycast_enabled = false
+name = au-syd
+node_ipv4 = 10.0.0.2
+peer_ipv4 = 10.0.0.3
+vip_ipv4 = 10.0.0.1
+
+[interface]
+node = eth0
+lb = eth1
+"""
+
+CLUSTER_PB = """\
+seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
+node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
+node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
+vserver <
+  name: "web@au-syd"
+  rp: "ops"
+  entry_address < fqdn: "web.example.com." ipv4: "10.0.0.11/24" status: PRODUCTION >
+  vserver_entry <
+    protocol: TCP
+    port: 80
+    scheduler: RR
+    mode: NAT
+    healthcheck < type: TCP port: 80 interval: 1 timeout: 1 >
+  >
+  backend < host < fqdn: "be-1.example.com." ipv4: "10.2.0.1/24" status: PRODUCTION > >
+  backend < host < fqdn: "be-2.example.com." ipv4: "10.2.0.2/24" status: PRODUCTION > >
+>
+"""
+
+
+async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await probe():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class ScriptedHA:
+    """HA's side of the session: reports `state`, reconnects when the engine goes, obeys `stopping`."""
+
+    def __init__(self, socket: Path, state: int) -> None:
+        self.socket = socket
+        self.state = state
+        self.sessions = 0
+        self.commands: list[ha_pb2.HACommand] = []
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self._session()
+            await asyncio.sleep(0.05)
+
+    async def _session(self) -> None:
+        queue: asyncio.Queue[ha_pb2.HAReport | None] = asyncio.Queue()
+        queue.put_nowait(ha_pb2.HAReport(status=ha_pb2.HAStatus(state=self.state)))
+
+        async def reports() -> AsyncIterator[ha_pb2.HAReport]:
+            while (report := await queue.get()) is not None:
+                yield report
+
+        async with rpc.aio_channel(self.socket) as channel:
+            call = engine_pb2_grpc.EngineHAStub(channel).HASession(reports())
+            first = True
+            async for command in call:
+                if first:
+                    self.sessions += 1
+                    first = False
+                self.commands.append(command)
+                if command.stopping:  # as seesaw-ha does: leave, say so, half-close
+                    self.state = common_pb2.HA_SHUTDOWN
+                    queue.put_nowait(ha_pb2.HAReport(status=ha_pb2.HAStatus(state=self.state)))
+                    queue.put_nowait(None)
+
+
+class ScriptedHealthcheck:
+    """The healthcheck daemon's side: takes the check set, answers with a resync of healthy results."""
+
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+        self.check_sets: list[set[int]] = []  # the IDs of each session's full check set
+        self.resyncs = 0
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self._session()
+            await asyncio.sleep(0.05)
+
+    async def _session(self) -> None:
+        async with rpc.aio_channel(self.socket) as channel:
+            stub = engine_pb2_grpc.EngineHealthcheckStub(channel)
+            watch = stub.WatchChecks(healthcheck_pb2.WatchChecksRequest())
+            first = await watch.read()
+            assert first is not grpc.aio.EOF and first.full
+            ids = {c.id for c in first.upsert}
+            self.check_sets.append(ids)
+            resync = healthcheck_pb2.ResultBatch(full_resync=True)
+            for check_id in sorted(ids):
+                resync.results.add(id=check_id, state=common_pb2.HEALTH_HEALTHY)
+            report = stub.ReportResults()
+            await report.write(resync)
+            self.resyncs += 1
+            while await watch.read() is not grpc.aio.EOF:
+                pass
+
+
+class Node:
+    """NCC (sim) for the whole test; engines come and go on top of it."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.config_dir = tmp / "etc"
+        self.run_dir = tmp / "run"
+        self.config_dir.mkdir()
+        (self.config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
+        (self.config_dir / "cluster.pb").write_text(CLUSTER_PB)
+        self.engine_socket = paths.socket_path(self.run_dir, "engine")
+        self.ncc: ncc_pb2_grpc.NCCStub | None = None
+
+    @contextlib.asynccontextmanager
+    async def running_ncc(self) -> AsyncIterator[ncc_pb2_grpc.NCCStub]:
+        runner = Runner(SimDataplane(), "test", SystemClock(), audit_interval=0)
+        server = rpc.UnixServer(self.run_dir, "ncc")
+        speaker = bgp.Speaker(self.run_dir / "no-bgpd.vty")  # as seesaw-ncc runs: no bgpd is fine without anycast
+        server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner, speaker), NCC_SERVICE)
+        await server.start()
+        await runner.start()
+        channel = rpc.aio_channel(paths.socket_path(self.run_dir, "ncc"))
+        self.ncc = ncc_pb2_grpc.NCCStub(channel)
+        try:
+            yield self.ncc
+        finally:
+            await channel.close()
+            await server.stop(0)
+
+    def start_engine(self) -> tuple[asyncio.Task[int], asyncio.Event]:
+        args = main.parser().parse_args(["--config-dir", str(self.config_dir), "--run-dir", str(self.run_dir)])
+        stop = asyncio.Event()
+        return asyncio.create_task(main.serve(args, stop)), stop
+
+    async def engine_ha_state(self) -> int:
+        try:
+            async with rpc.aio_channel(self.engine_socket) as channel:
+                status = await engine_pb2_grpc.EngineStub(channel).GetHAStatus(common_pb2.Empty(), timeout=1)
+        except grpc.aio.AioRpcError:
+            return -1
+        return status.state
+
+    async def state(self) -> ncc_pb2.DataplaneState:
+        assert self.ncc is not None
+        return await self.ncc.GetState(common_pb2.Empty(), timeout=2)
+
+    async def status(self) -> ncc_pb2.StatusResponse:
+        assert self.ncc is not None
+        return await self.ncc.GetStatus(common_pb2.Empty(), timeout=2)
+
+    async def serving(self) -> bool:
+        """LB interface up and both backends in the dataplane."""
+        state = await self.state()
+        dests = [d.destination.address for s in state.services for d in s.destinations]
+        return state.lb.up and sorted(dests) == ["10.2.0.1", "10.2.0.2"]
+
+
+def run(coro: Awaitable[None]) -> None:
+    asyncio.run(asyncio.wait_for(coro, 60))  # type: ignore[arg-type]
+
+
+async def cancel(*tasks: asyncio.Task[object]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def test_a_killed_engine_comes_back_without_a_single_write(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        node = Node(tmp_path)
+        async with node.running_ncc():
+            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
+            hc = ScriptedHealthcheck(node.engine_socket)
+            engine, _ = node.start_engine()
+            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
+            try:
+                await eventually(node.serving, "the first engine to serve")
+                before, state = await node.status(), await node.state()
+                assert before.writes_total > 0
+
+                await cancel(engine)  # gone without a word, as SIGKILL leaves it
+                engine, stop = node.start_engine()
+                await eventually(lambda: _true(ha.sessions == 2 and hc.resyncs == 2), "HA and healthcheck back")
+                await eventually(
+                    lambda: _eq(node.engine_ha_state(), common_pb2.HA_LEADER), "the new engine to hear LEADER"
+                )
+                await asyncio.sleep(0.3)  # whatever the news caused has reached NCC by now
+                after = await node.status()
+                assert after.generation > before.generation  # the new engine did apply ...
+                assert after.writes_total == before.writes_total  # ... and it changed nothing
+                assert await node.state() == state
+                assert hc.check_sets[0] == hc.check_sets[1]  # the healthcheck daemon keeps its checks
+                stop.set()
+                await engine
+            finally:
+                await cancel(engine, *clients)
+
+    run(scenario())
+
+
+def test_a_stopping_engine_takes_ha_and_the_lb_interface_down(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        node = Node(tmp_path)
+        async with node.running_ncc():
+            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
+            hc = ScriptedHealthcheck(node.engine_socket)
+            engine, stop = node.start_engine()
+            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
+            try:
+                await eventually(node.serving, "the engine to serve")
+                stop.set()
+                assert await asyncio.wait_for(engine, 10) == 0
+                assert [c.stopping for c in ha.commands if c.WhichOneof("command") == "stopping"] == [True]
+                state = await node.state()
+                assert not state.lb.up
+                assert sorted(d.destination.address for s in state.services for d in s.destinations) == [
+                    "10.2.0.1",
+                    "10.2.0.2",
+                ]
+            finally:
+                await cancel(engine, *clients)
+
+    run(scenario())
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _eq(value: Awaitable[object], want: object) -> bool:
+    return await value == want

@@ -18,7 +18,7 @@ same walk, so what the shell offers is always what `find_command` accepts.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 UNKNOWN_COMMAND = "Unknown command."
 INCOMPLETE_COMMAND = "Incomplete command."
@@ -53,8 +53,7 @@ class Action(enum.StrEnum):
     WHOAMI = "whoami"
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One word of the tree: either a leaf with an action, or a level with subcommands."""
 
     name: str
@@ -130,8 +129,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """The result of walking a command line through the tree.
 
     Exactly one of these holds:
@@ -145,7 +143,7 @@ class Match:
     command: Command | None
     choices: tuple[Command, ...]
     chain: tuple[Command, ...]
-    args: tuple[str, ...] = field(default=())
+    args: tuple[str, ...] = ()
 
     @property
     def error(self) -> str | None:

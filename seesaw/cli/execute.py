@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, NamedTuple, Protocol, TextIO
 
 from seesaw import __version__
 from seesaw.cli import commands, select
@@ -48,7 +47,7 @@ class Engine(Protocol):
     def cluster_status(self) -> engine_pb2.ClusterStatus: ...
     def ha_status(self) -> ha_pb2.HAStatus: ...
     def config_status(self) -> engine_pb2.ConfigStatus: ...
-    def vservers(self) -> engine_pb2.VserverList: ...
+    def vservers(self, counters: bool = True) -> engine_pb2.VserverList: ...
     def vlans(self) -> engine_pb2.VLANList: ...
     def bgp_neighbors(self) -> engine_pb2.BGPNeighborList: ...
     def version(self) -> engine_pb2.Version: ...
@@ -62,8 +61,7 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     output: str = ""
     status: int = 0
     leave: bool = False  # `exit` / `quit`
@@ -166,7 +164,7 @@ class Executor:
         return "Failover requested.\n" + fmt.reply_message(reply.message)
 
     def override(self, target: str, state: str, name: str) -> str:
-        vservers = self.engine.vservers().vservers
+        vservers = self.engine.vservers(counters=False).vservers
         if target == "vserver":
             known = {v.name for v in vservers}
         elif target == "backend":
@@ -186,15 +184,15 @@ class Executor:
         return fmt.to_json(neighbors) if as_json else fmt.bgp_neighbors(neighbors.neighbors)
 
     def show_backends(self, arg: str, as_json: bool) -> str:
-        vservers = self.engine.vservers().vservers
+        vservers = self.engine.vservers(counters=as_json).vservers
         backends = select.backends(vservers, arg)
         if as_json:
             listed = [{"hostname": b.hostname, "destinations": b.destinations} for b in backends]
             return fmt.to_json({"backends": listed})
-        return fmt.backends(backends, {v.name: v for v in vservers})
+        return fmt.backends(backends, {v.name: v for v in vservers}, now=self.clock.wall())
 
     def show_checks(self, arg: str, as_json: bool) -> str:
-        rows = select.checks(self.engine.vservers().vservers, arg)
+        rows = select.checks(self.engine.vservers(counters=False).vservers, arg)
         if as_json:
             listed = [
                 {"destination": r.destination.name, "backend": r.destination.backend, "check": r.check} for r in rows
@@ -211,11 +209,11 @@ class Executor:
         return fmt.to_json(view) if as_json else ipvsadm.dataplane(view)
 
     def show_destinations(self, arg: str, as_json: bool) -> str:
-        vservers = self.engine.vservers().vservers
+        vservers = self.engine.vservers(counters=as_json).vservers
         dests = select.destinations(vservers, arg)
         if as_json:
             return fmt.to_json({"destinations": dests})
-        return fmt.destinations(dests, {v.name: v for v in vservers})
+        return fmt.destinations(dests, {v.name: v for v in vservers}, now=self.clock.wall())
 
     def show_ha(self, _arg: str, as_json: bool) -> str:
         status = self.engine.ha_status()
@@ -243,7 +241,7 @@ class Executor:
         return fmt.to_json(engine_pb2.VLANList(vlans=ordered)) if as_json else fmt.vlans(ordered)
 
     def show_vservers(self, arg: str, as_json: bool) -> str:
-        selected = select.vservers(self.engine.vservers().vservers, arg)
+        selected = select.vservers(self.engine.vservers(counters=as_json).vservers, arg)
         if as_json:
             return fmt.to_json(engine_pb2.VserverList(vservers=selected))
         return fmt.vservers(selected, filtered=bool(arg))

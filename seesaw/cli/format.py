@@ -15,7 +15,6 @@ Every function returns whole lines, each ending in a newline.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -62,6 +61,16 @@ def go_duration(seconds: int) -> str:
     if minutes:
         return f"{sign}{minutes}m{secs}s"
     return f"{sign}{secs}s"
+
+
+def go_millis(millis: int) -> str:
+    """Whole milliseconds as Go's time.Duration prints them: 350ms, 1.5s, 2m0.25s."""
+    if abs(millis) < 1000:
+        return f"{millis}ms"
+    seconds, rest = divmod(abs(millis), 1000)
+    fraction = f".{rest:03d}".rstrip("0").rstrip(".")
+    whole = go_duration(seconds if millis > 0 else -seconds)
+    return f"{whole[:-1]}{fraction}s"
 
 
 def go_timestamp(unix_seconds: float) -> str:
@@ -182,16 +191,25 @@ def backend_summary(backend: Backend, by_name: Mapping[str, engine_pb2.Vserver])
     return f"{backend.hostname}{status}"
 
 
-def backends(selected: Sequence[Backend], by_name: Mapping[str, engine_pb2.Vserver]) -> str:
+def backends(selected: Sequence[Backend], by_name: Mapping[str, engine_pb2.Vserver], now: float) -> str:
+    """The list, or for one backend its destinations and (new) the checks deciding them."""
     if len(selected) == 1:
         backend = selected[0]
         rows = [f"  [{i:3d}] {destination_summary(d, by_name)}\n" for i, d in enumerate(backend.destinations, 1)]
-        return f"Backend\n  Hostname: {backend.hostname}\n  Destinations:\n" + "".join(rows)
+        checks_rows = [Check(d, c) for d in backend.destinations for c in d.checks]
+        return (
+            f"Backend\n  Hostname: {backend.hostname}\n  Destinations:\n"
+            + "".join(rows)
+            + check_block(checks_rows, now, with_destination=True)
+        )
     rows = [f"[{i:4d}] {backend_summary(b, by_name)}\n" for i, b in enumerate(selected, 1)]
     return "Backends\n" + "".join(rows)
 
 
-def destinations(selected: Sequence[engine_pb2.Destination], by_name: Mapping[str, engine_pb2.Vserver]) -> str:
+def destinations(
+    selected: Sequence[engine_pb2.Destination], by_name: Mapping[str, engine_pb2.Vserver], now: float
+) -> str:
+    """The list, or for one destination its state and (new) its checks."""
     if len(selected) == 1:
         dest = selected[0]
         vserver = dest.vserver + (" (disabled)" if _vserver_enabled(by_name, dest.vserver) is False else "")
@@ -204,6 +222,8 @@ def destinations(selected: Sequence[engine_pb2.Destination], by_name: Mapping[st
                 value_line("Enabled:", dest.enabled),
                 value_line("Healthy:", dest.healthy),
                 value_line("Active:", dest.active),
+                "\n",
+                check_block([Check(dest, c) for c in dest.checks], now, with_destination=False),
             ]
         )
     rows = [f"[{i:4d}] {destination_summary(d, by_name)}\n" for i, d in enumerate(selected, 1)]
@@ -246,20 +266,35 @@ def _check_row(row: Check, now: float) -> list[str]:
 CHECK_COLUMNS = ("DESTINATION", "CHECK", "TYPE", "TARGET", "RESULT", "LATENCY", "CHECKED", "MESSAGE")
 
 
-def checks(rows: Sequence[Check], filtered: bool, now: float) -> str:
-    """A table of every check: its destination, last result, latency, age and message."""
-    if not rows:
-        return "No matching checks\n" if filtered else "No checks found\n"
-    table = [list(CHECK_COLUMNS)] + [_check_row(row, now) for row in rows]
-    widths = [max(len(line[col]) for line in table) for col in range(len(CHECK_COLUMNS))]
-    right = {CHECK_COLUMNS.index("LATENCY")}
+def _table(table: Sequence[Sequence[str]], right: set[int], indent: str = "") -> str:
+    """Columns padded to their widest cell (those in `right` aligned right), two spaces apart; the last one
+    (free text) is not padded."""
+    widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
     lines = []
     for line in table:
         cells = [
             cell.rjust(widths[col]) if col in right else cell.ljust(widths[col]) for col, cell in enumerate(line[:-1])
         ]
-        lines.append(("  ".join(cells) + "  " + line[-1]).rstrip() + "\n")
-    return "Checks\n" + "".join(lines)
+        lines.append((indent + "  ".join(cells) + "  " + line[-1]).rstrip() + "\n")
+    return "".join(lines)
+
+
+def checks(rows: Sequence[Check], filtered: bool, now: float) -> str:
+    """A table of every check: its destination, last result, latency, age and message."""
+    if not rows:
+        return "No matching checks\n" if filtered else "No checks found\n"
+    table = [list(CHECK_COLUMNS)] + [_check_row(row, now) for row in rows]
+    return "Checks\n" + _table(table, {CHECK_COLUMNS.index("LATENCY")})
+
+
+def check_block(rows: Sequence[Check], now: float, with_destination: bool) -> str:
+    """The `Checks:` block of a destination's or a backend's detail: `show checks`'s table, indented (without
+    the destination column for a single destination), or `none`."""
+    if not rows:
+        return value_line("Checks:", "none")
+    skip = 0 if with_destination else 1
+    table = [list(CHECK_COLUMNS[skip:])] + [_check_row(row, now)[skip:] for row in rows]
+    return "  Checks:\n" + _table(table, {CHECK_COLUMNS.index("LATENCY") - skip}, indent="    ")
 
 
 # -- show nodes / ha / version ----------------------------------------------------------------------------------------
@@ -307,6 +342,8 @@ def ha_status(status: ha_pb2.HAStatus, now: float) -> str:
             value_line("Advertisements Sent:", status.adverts_sent),
             value_line("Advertisements Rcvd:", status.adverts_received),
             value_line("Last Update:", go_timestamp(status.last_update_unix_ms / 1000)),
+            # New (not in Seesaw): how long the last takeover took, from the old master's last advert.
+            value_line("Last Takeover:", go_millis(status.last_takeover_ms)) if status.last_takeover_ms else "",
         ]
     )
 
@@ -476,4 +513,6 @@ def to_jsonable(value: Message | Mapping[str, Any] | Sequence[Any]) -> Any:
 
 def to_json(value: Message | Mapping[str, Any] | Sequence[Any]) -> str:
     """JSON with a stable key order (sorted), indented, one trailing newline."""
+    import json  # only --json needs it: the CLI must start fast
+
     return json.dumps(to_jsonable(value), indent=2, sort_keys=True) + "\n"

@@ -30,12 +30,33 @@ EPILOG = "commands (any unique prefix will do, e.g. 'sh vs'):\n" + "".join(
 )
 
 
+def terminal_width() -> int:
+    """The columns shutil.get_terminal_size reports, without importing shutil (and the compressors it loads)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+        except (OSError, ValueError):
+            columns = 0
+    return columns or 80
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout for --help; argparse makes one of these for every add_argument."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=terminal_width() - 2)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seesaw",
         description="Show and steer a Seesaw load balancer through its engine.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("-c", dest="command", metavar="COMMAND", help='run one command line, e.g. -c "show vservers"')
     p.add_argument("words", nargs="*", metavar="WORD", help="a command given as words instead of -c")

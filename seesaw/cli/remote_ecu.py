@@ -20,12 +20,12 @@ import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import grpc
 
-from seesaw.cli.client import CHANNEL_OPTIONS, CONNECT_TIMEOUT, signals_held
+from seesaw.cli.client import CONNECT_TIMEOUT
 from seesaw.cli.errors import EngineUnreachable
+from seesaw.cli.grpc_caller import CHANNEL_OPTIONS, GrpcCaller, signals_held
 from seesaw.pb import ecu_pb2_grpc
 
 DEFAULT_PORT = 10256
@@ -84,7 +84,7 @@ class ECUConnector:
                 f"Cannot read {what} {path}: {err.strerror or err}. Give it with {flag} (see README, 'The ECU API')."
             ) from None
 
-    def open(self) -> tuple[grpc.Channel, Any]:
+    def open(self) -> GrpcCaller:
         ca = self._read(self.tls.ca, "the CA certificate", "--ca")
         cert = self._read(self.tls.cert, "the client certificate", "--cert")
         key = self._read(self.tls.key, "the client key", "--key")
@@ -94,7 +94,7 @@ class ECUConnector:
         credentials = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
         with signals_held():
             channel = grpc.secure_channel(self.address, credentials, options=options)
-        return channel, ecu_pb2_grpc.SeesawECUStub(channel)
+        return GrpcCaller(channel, ecu_pb2_grpc.SeesawECUStub(channel))
 
     def transport_failure(self, details: str) -> str:
         return self.diagnose() or f"Lost the connection to {self.where}: {details or 'unavailable'}."

@@ -27,13 +27,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import grpc
 import paramiko
 
-from seesaw.cli.client import CHANNEL_OPTIONS, CONNECT_TIMEOUT, HINT_RUNNING, signals_held
+from seesaw.cli.client import CONNECT_TIMEOUT, HINT_RUNNING
 from seesaw.cli.errors import EngineUnreachable
+from seesaw.cli.grpc_caller import CHANNEL_OPTIONS, GrpcCaller, signals_held
 from seesaw.pb import engine_pb2_grpc
 
 # paramiko logs refusals on its own (through logging's last-resort handler, on stderr): the CLI says them once.
@@ -215,7 +215,7 @@ class SSHConnector:
 
     # -- Connector -----------------------------------------------------------------------------------------------------
 
-    def open(self) -> tuple[grpc.Channel, Any]:
+    def open(self) -> GrpcCaller:
         # paramiko's and the bridge's threads are born with the operator's signals blocked, as gRPC's are: a
         # Ctrl-C must reach the main thread (and the shell's readline).
         with signals_held():
@@ -223,7 +223,7 @@ class SSHConnector:
             if self._bridge is None:
                 self._bridge = _Bridge(self)
             channel = grpc.insecure_channel(f"unix:{self._bridge.path}", options=CHANNEL_OPTIONS)
-        return channel, engine_pb2_grpc.EngineStub(channel)
+        return GrpcCaller(channel, engine_pb2_grpc.EngineStub(channel))
 
     def transport_failure(self, details: str) -> str:
         if self._bridge is not None and self._bridge.error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seesaw.cli.errors import CliError
 from seesaw.pb import engine_pb2
@@ -29,8 +29,7 @@ def all_destinations(all_vservers: Iterable[engine_pb2.Vserver]) -> list[engine_
     return [d for v in all_vservers for s in v.services for d in s.destinations]
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """A backend as the CLI sees it: a hostname and the destinations that use it."""
 
     hostname: str
@@ -56,8 +55,7 @@ def destinations(all_vservers: Sequence[engine_pb2.Vserver], prefix: str = "") -
     return sorted(found, key=lambda d: d.name)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One healthcheck row: the destination it decides and its last result."""
 
     destination: engine_pb2.Destination

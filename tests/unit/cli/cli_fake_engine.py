@@ -271,6 +271,40 @@ def reference() -> EngineState:
         current_watermark=0.25,
         destinations=[_dest(resolver, "192.168.12.1", 53, "UDP", "dns1-1.example.com.", healthy=False, active=False)],
     )
+    # The checks of dns1-1's destinations, shown by the detail views (`show destinations <one>`, `show backends
+    # <one>`): a result, a failure with its message, and a check that has not run yet.
+    tcp.destinations[0].checks.add(
+        id=11,
+        name="TCP/53_0",
+        type=healthcheck_pb2.CHECK_TCP,
+        mode=healthcheck_pb2.MODE_PLAIN,
+        target="192.168.12.1",
+        port=53,
+        state=common_pb2.HEALTH_HEALTHY,
+        message="TCP connect to 192.168.12.1:53 succeeded",
+        latency_us=845,
+        checked_unix_ms=int((REFERENCE_NOW - 4.1) * 1000),
+    )
+    udp.destinations[0].checks.add(
+        id=12,
+        name="DNS/53_0",
+        type=healthcheck_pb2.CHECK_DNS,
+        mode=healthcheck_pb2.MODE_DSR,
+        target="192.168.255.1",
+        port=53,
+        state=common_pb2.HEALTH_UNHEALTHY,
+        message="DNS A query for dns-anycast.example.com. timed out",
+        latency_us=2_000_000,
+        checked_unix_ms=int((REFERENCE_NOW - 12.7) * 1000),
+    )
+    udp.destinations[0].checks.add(
+        id=13,
+        name="PING_0",
+        type=healthcheck_pb2.CHECK_ICMP_PING,
+        mode=healthcheck_pb2.MODE_PLAIN,
+        target="192.168.12.1",
+        state=common_pb2.HEALTH_UNKNOWN,
+    )
     resolver_vs = engine_pb2.Vserver(
         name=resolver,
         hostname="dns-anycast.example.com.",

@@ -1,4 +1,7 @@
-"""The CLI starts fast: it imports nothing heavy, and 1,000 vservers print in well under the 300 ms goal."""
+"""The CLI starts fast: it imports nothing heavy, and 1,000 vservers print in well under the 300 ms goal.
+
+Locally it does not even load grpcio: its calls on the engine's Unix socket are made by seesaw.cli.h2.
+"""
 
 from __future__ import annotations
 
@@ -30,12 +33,18 @@ FORBIDDEN = (
     "google.protobuf.json_format",
 )
 
+# What the one-shot CLI does not load on the engine's own socket either (the remote ways, --ecu and --ssh, use
+# grpcio): grpcio and its asyncio layer, and standard modules that cost more to import than the CLI needs them.
+LOCAL_FORBIDDEN = ("grpc", "asyncio", "dataclasses", "inspect", "json", "shutil")
+
 PROBE = """
-import json, sys
+import sys
 from seesaw.cli.main import main
 status = main(sys.argv[1:])
 sys.stdout.flush()
-sys.stderr.write("\\n" + json.dumps(sorted(sys.modules)))
+loaded = sorted(sys.modules)
+import json
+sys.stderr.write("\\n" + json.dumps(loaded))
 raise SystemExit(status)
 """
 
@@ -54,6 +63,7 @@ def test_one_shot_imports_nothing_heavy(serve_engine):
     status, out, modules = loaded_modules("--engine", str(engine.path), "-c", "show vservers")
     assert status == 0 and out.startswith("Vserver\n")
     assert offenders(modules) == []
+    assert [m for m in modules if m.split(".")[0] in LOCAL_FORBIDDEN] == []
 
 
 def test_commands_without_the_engine_do_not_even_load_grpc(tmp_path):
@@ -77,11 +87,11 @@ def test_a_thousand_vservers_start_fast(serve_engine):
     cli = [sys.executable, "-m", "seesaw.cli", "--engine", str(engine.path), "-c", "show vservers"]
     out = subprocess.run(cli, capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.count("\n") == 1001 and out.endswith("[1000] vserver-00999\n")
-    # The floor: starting Python and importing grpc and the generated engine stubs, measured alongside.
-    floor = best_of(5, [sys.executable, "-c", "import grpc, seesaw.pb.engine_pb2_grpc"])
+    # The floor: starting Python and importing the generated engine messages (protobuf), measured alongside.
+    floor = best_of(5, [sys.executable, "-c", "import seesaw.pb.engine_pb2"])
     took = best_of(5, cli)
-    # The goal is < 300 ms on an idle machine (about 200 ms measured there, of which ~150 ms is the floor). A
-    # loaded test machine stretches both alike, so the bound is relative: a heavy import (scapy alone takes
-    # 650 ms) or a slow path would break it.
-    assert took < 2 * floor, f"seesaw -c 'show vservers' took {took:.3f} s against a floor of {floor:.3f} s"
+    # The goal is < 300 ms on an idle machine (about 100 ms measured there, of which ~70 ms is the floor; 1.5 to
+    # 1.9 floors on a loaded one, which stretches both alike). The bound is relative: a heavy import (scapy alone
+    # takes 650 ms) or a slow path would break it; grpcio is kept out by the test above.
+    assert took < 2.5 * floor, f"seesaw -c 'show vservers' took {took:.3f} s against a floor of {floor:.3f} s"
     assert took < 1.0, f"seesaw -c 'show vservers' with 1,000 vservers took {took:.3f} s"

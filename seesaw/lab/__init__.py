@@ -14,6 +14,12 @@
     unshare    --unshare: the lab inside a private (user) namespace, entered with nsenter
     main       `seesaw lab ...`;  demo: `make run`;  isolate: finish an `unshare --net --mount`
     certs      throw-away CA and certificates (ECU tests);  frr: a private FRR bgpd (anycast tests)
+    probe      the client's probe loop: a new connection every 10 ms, with the MAC it went to
+    adverts    VRRP adverts on the wire with kernel timestamps; timer lateness, intrusions   (parse: pure)
+    outage     a failover as the client's samples show it; percentiles                    (pure)
+    faults     SIGKILL of a node's whole suite, its links losing carrier; undoing them
+    keepalived keepalived in a node's namespace: the baseline pair and interop peer
+    trials     failover trials on a pair (Seesaw's or keepalived's): fault, measure, steady again
 
 This file re-exports the pure description; the rest is imported from its modules.
 """

@@ -145,6 +145,8 @@ def seesaw_cfg(topo: Topology, node: Host, dataplane: str = "auto") -> str:
         "[ha]",
         f"advert_interval_ms = {topo.advert_interval_ms}",
     ]
+    if topo.advert_format != "seesaw":
+        lines.append(f"format = {topo.advert_format}")
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,7 @@ Two layouts:
     be3      10.99.1.13/24, set up and serving like be1 and be2 but not in
              cluster.pb: a spare to add with a config change
 
-    vservers  web-dsr  10.99.1.200  TCP/80 (HTTP check), UDP/53 (DNS check)   DSR, rr
+    vservers  web-dsr  10.99.1.200  TCP/80 (HTTP check), UDP/53 (DNS check)   DSR, rr, checks in DSR mode
               web-nat  10.99.1.201  TCP/8080 (HTTP check)                     NAT, rr
 
 `tutorial()`: Seesaw's first deployment (reference seesaw-observed.md):
@@ -95,6 +95,7 @@ class Topology:
     spares: tuple[Host, ...] = ()  # set up and serving like backends, but not in cluster.pb
     use_vmac: bool = True
     advert_interval_ms: int = 500
+    advert_format: str = "seesaw"  # [ha] format: seesaw, or rfc5798 (VRRPv3 with the address list)
     ports: dict[str, tuple[int, ...]] = field(default_factory=dict)  # backend servers: kind -> ports
 
     @property
@@ -148,8 +149,8 @@ def pair(prefix: str = "sslab-") -> Topology:
         ipaddress.IPv4Interface(f"{net}.200/24"),
         "DSR",
         (
-            Entry("TCP", 80, Check("HTTP", 80, send="/healthz")),
-            Entry("UDP", 53, Check("DNS", 53, send="check.lab.seesaw.", method="a")),
+            Entry("TCP", 80, Check("HTTP", 80, mode="DSR", send="/healthz")),
+            Entry("UDP", 53, Check("DNS", 53, mode="DSR", send="check.lab.seesaw.", method="a")),
         ),
     )
     nat = VServer(
@@ -192,9 +193,11 @@ def pair(prefix: str = "sslab-") -> Topology:
             setup=(
                 # NAT: replies go back through the master (the cluster VIP floats with it).
                 ("route", "add", client_net, "via", f"{net}.1", "dev", "eth0", "onlink"),
-                # DSR: replies from the VIP go straight to the router, bypassing the LB.
+                # DSR: replies from the VIP go straight to the router, bypassing the LB; those to the
+                # LB nodes' own addresses (their DSR healthchecks come from there) straight to them.
                 ("rule", "add", "from", dsr_vip, "table", DSR_TABLE),
                 ("route", "add", "default", "via", router, "dev", "eth0", "table", DSR_TABLE),
+                ("route", "add", f"{net}.0/24", "dev", "eth0", "table", DSR_TABLE),
             ),
             sysctls=_BACKEND_SYSCTLS,
         )
@@ -225,7 +228,7 @@ def tutorial(prefix: str = "sstut-") -> Topology:
         "lb-test.localdomain.",
         ipaddress.IPv4Interface(f"{net}.200/24"),
         "DSR",
-        (Entry("TCP", 80, Check("HTTP", 80)),),
+        (Entry("TCP", 80, Check("HTTP", 80, mode="DSR")),),
     )
     node = Host(
         "node01",

@@ -5,27 +5,33 @@ each VIP) while backends die, configs reload and change, and daemons are SIGKILL
     50 reloads, no change       no failed request, no dataplane write on either node
     config adds a backend       no failed request; the new backend takes its share
     SIGKILL ncc/hc/ecu          on the master: no failed request, and the lab serves as before
-    SIGKILL engine              on the master: the lab serves again by itself (the issue's "no failed
-                                request" is not met yet: see the test)
+    SIGKILL engine              on the master: no failed request, no failover (HA waits for its engine),
+                                and the restarted engine writes nothing (it adopts the dataplane); the
+                                same on a single node (the tutorial's, with DSR checks through marks)
     SIGKILL ha on the master    exactly one failover (the other node leads, and keeps leading)
 
-A known gap of the nftables DSR dataplane, as a strict xfail (it fails once fixed): a flow keeps going
-to its backend after that backend is removed.
+A reused flow (a client source port seen before) of a removed backend goes to a live one: nftables DSR
+flow maps forget a flow whose destination left its service.
 The load loops use fresh source ports (seesaw.lab.traffic), so they measure how new flows are served.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import grpc
 import pytest
+from e2e_lab import running_lab
 
-from seesaw.lab import configs, query, traffic
+from seesaw.common import paths
+from seesaw.lab import configs, query, topology, traffic
 from seesaw.lab.lab import Lab
 from seesaw.lab.traffic import Load
+from seesaw.pb import common_pb2, ha_pb2_grpc
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -151,21 +157,68 @@ def test_sigkill_of_a_daemon_on_the_master_fails_no_request(pair_lab: Lab, load,
     assert failures(loops, killed) == {}, f"master was {master}; HA now {pair_lab.ha_states()}"
 
 
-def test_sigkill_of_the_engine_on_the_master_recovers_by_itself(pair_lab: Lab, load):
-    # The issue asks for no failed request here; that is not met yet. HA leaves the election as soon
-    # as its engine session ends (seesaw/ha/engine_link.py), so the peer takes over while the old
-    # master's LB interface stays up (nobody downs it until the engine is back): for that second both
-    # nodes answer for the VIPs, and a DSR connection caught mid-way lands on a node whose flow map
-    # does not know it. What holds today: the watchdog restarts the engine, the lab serves again by
-    # itself, and from then on no request fails.
+def ha_transitions(lab: Lab) -> dict[str, int]:
+    """Each node's count of HA transitions, from seesaw-ha itself (it outlives an engine)."""
+    counts = {}
+    for name, node in lab.nodes.items():
+        with grpc.insecure_channel(f"unix:{paths.socket_path(node.run_dir, 'ha')}") as channel:
+            status = ha_pb2_grpc.HAStub(channel).GetStatus(common_pb2.Empty(), timeout=3)
+        counts[name] = status.transitions
+    return counts
+
+
+def test_sigkill_of_the_engine_on_the_master_fails_no_request(pair_lab: Lab, load):
+    # The kernel keeps forwarding while the engine is away. HA keeps leading through the engine's
+    # absence (seesaw/ha/engine_grace.py), and the restarted engine adopts what NCC holds until HA and
+    # the healthchecks report (seesaw/engine/adoption.py): nothing moves, nothing is rewritten.
     loops = load()
+    master = pair_lab.master()
+    assert master is not None
+    transitions = ha_transitions(pair_lab)
+    writes = query.ncc_status(pair_lab.nodes[master].run_dir)
     master, killed = sigkill_on_the_master(pair_lab, "engine")
     serving = time.monotonic()
     more_requests(loops, 30)
     print(f"engine SIGKILL on {master}: serving again after {serving - killed:.2f}s; {failures(loops, killed)}")
-    assert failures(loops, serving) == {}, f"HA now {pair_lab.ha_states()}"
+    assert failures(loops, killed) == {}, f"HA now {pair_lab.ha_states()}"
+    assert pair_lab.master() == master
+    assert ha_transitions(pair_lab) == transitions  # no failover, not even for a moment
+    after = query.ncc_status(pair_lab.nodes[master].run_dir)
+    assert writes is not None and after is not None and after.writes == writes.writes
     for label, loop in loops.items():
         assert backends_seen(loop, serving) == {"be1", "be2"}, label
+
+
+@pytest.fixture(scope="module")
+def single_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The tutorial's one-node lab: nobody to take over."""
+    with running_lab(tmp_path_factory.mktemp("single"), topology.tutorial("e2e-one-")) as lab:
+        yield lab
+
+
+@contextlib.contextmanager
+def client_load(lab: Lab) -> Iterator[dict[str, Load]]:
+    """A client loop per service of `lab`, running for the block."""
+    loops = {s.label: Load(lab.client(s.request(timeout=1.0))) for s in lab.services}
+    with contextlib.ExitStack() as stack:
+        for loop in loops.values():
+            stack.enter_context(loop)
+        for loop in loops.values():
+            loop.wait_requests(5)
+        yield loops
+
+
+def test_sigkill_of_the_engine_on_a_single_node_fails_no_request(single_lab: Lab):
+    # Without the adoption, the restarted engine knew no check result and took every destination out
+    # (connections refused for 1-2 s) and the LB interface down until HA reported.
+    with client_load(single_lab) as loops:
+        (name,) = single_lab.nodes
+        writes = query.ncc_status(single_lab.nodes[name].run_dir)
+        _, killed = sigkill_on_the_master(single_lab, "engine")
+        more_requests(loops, 30)
+        assert failures(loops, killed) == {}
+        after = query.ncc_status(single_lab.nodes[name].run_dir)
+        assert writes is not None and after is not None and after.writes == writes.writes
 
 
 def test_sigkill_of_ha_on_the_master_is_one_failover(pair_lab: Lab, load):
@@ -208,11 +261,6 @@ def dsr_dns_from(lab: Lab, ports: range) -> dict[int, str]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nftables DSR flow maps keep a flow pinned to its destination id after the destination is removed "
-    "(seesaw/ncc/kernel/nft_render.py d4_* chains): a client reusing a source port is sent to the removed backend",
-)
 def test_a_reused_flow_of_a_removed_backend_goes_to_a_live_one(pair_lab: Lab):
     ports = range(10000, 10020)  # below the load loops' ports (traffic.source_port): no flow of theirs
     first = dsr_dns_from(pair_lab, ports)

@@ -1,7 +1,8 @@
 """Seesaw's classic first deployment (seesaw-observed.md), passing: the layout `seesaw.lab.topology.tutorial()`.
 
 One node (node01, 192.168.37.76) with a node interface and an LB interface; cluster VIP .80;
-`test-vserver` on 192.168.37.200 TCP/80, DSR, round robin, an HTTP healthcheck on port 80;
+`test-vserver` on 192.168.37.200 TCP/80, DSR, round robin, an HTTP healthcheck on port 80 in DSR
+mode (it goes to the VIP with each backend's mark, so it proves the backend answers for the VIP);
 backend01/02 (.71/.72) with the VIP on lo; a client at .172. Requests alternate between the
 backends, and the CLI prints what the original printed (tests/unit/cli/golden/observed_*.txt are
 its verbatim captures), byte for byte where the content does not depend on time.
@@ -75,3 +76,11 @@ def test_show_ha_is_the_original_apart_from_times(tutorial: Lab):
 def test_the_client_reaches_the_vip_at_the_vmac(tutorial: Lab):
     tutorial.client(traffic.request("http", "192.168.37.200", 80))()
     assert tutorial.neighbour("192.168.37.200") == VMAC
+
+
+def test_the_healthchecks_run_in_dsr_mode_through_the_vip(tutorial: Lab):
+    rows = [line.split() for line in cli(tutorial, "show checks").splitlines()[2:]]
+    assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
+        ("test-vserver/192.168.37.71:80/TCP", "HTTP/DSR", "192.168.37.200:80", "healthy"),
+        ("test-vserver/192.168.37.72:80/TCP", "HTTP/DSR", "192.168.37.200:80", "healthy"),
+    ]

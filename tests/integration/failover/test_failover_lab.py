@@ -1,0 +1,110 @@
+"""Two real LB nodes (each the whole suite under its watchdog) fail over under client traffic (issue 5).
+
+The client's probe loop opens a fresh connection through the DSR VIP every 10 ms and notes the MAC its
+neighbour entry sent it to (seesaw.lab.probe). Each fault hits the master; the other node must take over,
+the client's neighbour entry for the VIP must move to it (gratuitous ARP: the lab runs without VMAC), and
+traffic must resume through it, for good:
+
+    SIGKILL of the master's watchdog and all five daemons    the crashed node comes back by itself as BACKUP
+    the master's links lose carrier                          the pair settles again once they are back
+    `seesaw -c failover` on the master (the real CLI)        its priority-0 advert is on the wire
+
+and `show ha` on the new master says how long its takeover took. The figures (p99 over 20 trials against
+keepalived) are bench/failover.py's; the limits here are loose, for a shared machine. What the planned
+failover does not meet yet is a strict xfail at the end.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from seesaw.lab import trials
+from seesaw.lab.adverts import AdvertWatch
+from seesaw.lab.lab import Lab
+from seesaw.lab.probe import Probe
+from seesaw.lab.trials import Result, SeesawPair
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+TAKEOVER_LIMIT = 1.5  # seconds from the fault (master-down is 0.3-0.4 s at 100 ms adverts)
+PLANNED_LIMIT = 1.0  # seconds from the priority-0 advert
+
+
+def vips(lab: Lab) -> list[str]:
+    return [str(v.vip.ip) for v in lab.topo.vservers]
+
+
+def took_over(lab: Lab, result: Result, limit: float) -> None:
+    """The other node leads, the client's neighbour entry moved to it, and it served the client for good."""
+    assert lab.ha_states()[result.new] == "LEADER", result.describe()
+    took = result.trial.takeover
+    assert took is not None and took < limit, f"{result.describe()}\n{lab.logs()}"
+    assert lab.neighbour(vips(lab)[0]) == trials.mac(lab.topo, result.new), result.describe()
+
+
+def last_takeover_ms(lab: Lab, node: str, required: bool = True) -> int:
+    """`show ha`'s Last Takeover on `node`, in ms (0 when the line is absent and not `required`).
+
+    HA rounds to whole ms and reports 0 as "none": a takeover after a priority-0 advert by the priority-255
+    node (skew 0.4 ms) may show no line at all.
+    """
+    shown = lab.nodes[node].cli("show ha").stdout
+    found = re.search(r"^  Last Takeover:\s+(\d+)ms$", shown, re.MULTILINE)
+    assert found or not required, shown
+    return int(found[1]) if found else 0
+
+
+def test_sigkill_of_the_masters_whole_suite(lab: Lab, pair: SeesawPair, probe: Probe):
+    result = trials.sigkill(pair, probe)
+    took_over(lab, result, TAKEOVER_LIMIT)
+    # the crashed node's kernel kept forwarding until the GARP moved the client: nothing failed for long
+    assert result.trial.outage < TAKEOVER_LIMIT, result.describe()
+    # HA measured its takeover from the old master's last advert: the master-down interval and a little
+    interval = lab.topo.advert_interval_ms
+    assert 3 * interval - 10 <= last_takeover_ms(lab, result.new) <= 3 * interval + interval + 500
+    # the crashed node came back by itself and backs the new master up; nothing flapped back
+    assert trials.steady(pair, probe) == result.new
+    assert lab.ha_states() == {result.new: "LEADER", result.old: "BACKUP"}
+
+
+def test_links_of_the_master_go_down(lab: Lab, pair: SeesawPair, probe: Probe):
+    result = trials.link(pair, probe)
+    took_over(lab, result, TAKEOVER_LIMIT)
+    assert result.trial.failed > 0, "the old master was cut off: requests sent to it must have failed"
+    master = trials.steady(pair, probe)  # links back: one master again, serving the client through its MAC
+    assert set(lab.ha_states().values()) == {"LEADER", "BACKUP"}
+    assert lab.neighbour(vips(lab)[0]) == trials.mac(lab.topo, master)
+
+
+def test_seesaw_failover_command(lab: Lab, pair: SeesawPair, probe: Probe, watch: AdvertWatch):
+    result = trials.planned(pair, probe, watch)
+    assert "no priority-0 advert" not in result.note, result.describe()
+    took_over(lab, result, PLANNED_LIMIT)
+    assert lab.ha_states()[result.old] == "BACKUP"
+    # measured from the old master's goodbye: the new master's skew alone (0.4 or 99.6 ms), rounded
+    assert last_takeover_ms(lab, result.new, required=False) <= 100 + 50
+    # and back: the old master takes over again with the same command on the new one
+    back = trials.planned(pair, probe, watch)
+    took_over(lab, back, PLANNED_LIMIT)
+    assert (back.old, back.new) == (result.new, result.old)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="planned failover to the priority-1 node: its HA takes over RFC 5798's skew after the priority-0 advert, "
+    "(256-1)/256 x 100 ms = 99.6 ms, before the engine and NCC raise the LB interface (~40 ms more), while the old "
+    "master's engine drops its VIPs at once: the client's requests fail for ~100 ms, and traffic moves after ~140 ms "
+    "(seesaw/ha/machine.py _backup_advert; seesaw/engine LB interface on BACKUP)",
+)
+def test_planned_failover_moves_traffic_within_one_advert_interval_and_fails_no_request(
+    lab: Lab, pair: SeesawPair, probe: Probe, watch: AdvertWatch
+):
+    lb1, lb2 = (h.name for h in lab.topo.lbs)
+    trials.make_master(pair, probe, lb1)  # lb1 has priority 255, lb2 priority 1: lb2 takes over
+    result = trials.planned(pair, probe, watch)
+    assert result.new == lb2
+    took = result.trial.takeover
+    assert took is not None
+    assert (result.trial.failed, took <= lab.topo.advert_interval_ms / 1000) == (0, True), result.describe()

@@ -36,10 +36,11 @@ class Check:
         "interval",
         "latency",
         "message",
+        "running",
         "started",
-        "task",
         "timeout",
         "wire",
+        "worker",
     )
 
     def __init__(self, config: hc_pb.CheckConfig, wire: bytes, checker: Checker) -> None:
@@ -51,8 +52,9 @@ class Check:
         self.checked = 0.0  # wall-clock seconds of the last result; 0 = never ran
         self.started = 0.0  # loop time the last run started; 0 = never
         self.due = 0.0  # loop time of the next run
-        self.generation = 0  # which heap entry is current (see Scheduler)
-        self.task: asyncio.Task[None] | None = None
+        self.generation = 0  # which timetable entry is current; 0 = not on the timetable
+        self.running = False  # handed to a worker, not finished
+        self.worker: asyncio.Task[None] | None = None  # the worker while its probe is in flight
 
     def configure(self, config: hc_pb.CheckConfig, wire: bytes, checker: Checker) -> None:
         """Take a (new) config; health and counters stay."""

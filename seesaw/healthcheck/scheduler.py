@@ -1,33 +1,39 @@
-"""Runs every check on time: one timer heap, one dispatcher, a bounded pool of probes.
+"""Runs every check on time: the timetable (timetable.py) and a pool of worker tasks.
 
-* A new check first runs at a random point within its first interval (so
-  30,000 checks loaded at once spread evenly; no start-up ramp), then every
-  interval, keeping its phase. A run still going when the next is due makes
-  that next one skip (counted in `stats.skipped`).
-* Each run is bounded by the check's timeout; on timeout the probe is
-  cancelled and its sockets closed (see checkers.run_check).
-* At most `max_concurrent` probes run at once; due checks wait for a slot,
-  which shows up as start lateness in `stats`.
-* Config changes apply in place: a check keeps its health and counters;
-  a new interval re-schedules it (one new interval after its last start);
-  removed checks are cancelled at once.
+* When a check falls due it goes to an idle worker, or to a new one while
+  there are fewer than `max_concurrent`; a worker that finishes a probe takes
+  the next due check itself. No task or timer exists per check or per run:
+  a check costs its `Check` object, its checker and one heap entry, and the
+  pool only grows to the number of probes that were ever in flight at once.
+* One timer (for the earliest due check, at most every TICK_S) wakes the
+  pool, and only while some worker is idle or can be started; when all
+  `max_concurrent` are busy, due checks wait for a worker, which shows up as
+  start lateness in `stats`.
+* A run still going when the next one is due makes that next one skip
+  (counted in `stats.skipped`).
+* Each run is bounded by the check's timeout: one deadline heap and one
+  timer serve all runs (deadlines.py); on timeout the worker's probe is
+  cancelled (its sockets close in the checker's `finally` blocks) and the run
+  fails with "timed out".
+* TCP-based checkers wait for their connects in the scheduler's one epoll
+  set (checkers/poller.py), closed when the scheduler stops.
+* Config changes apply in place: a check keeps its health and counters; a
+  new interval re-schedules it; a removed check's probe in flight is
+  cancelled at once.
 * Transitions (retry.py decides them) go to `on_transition`.
-
-No task or timer exists per check: a check costs its `Check` object, its
-checker and one heap entry.
+* `stats.lateness` holds how late recent runs started against their due
+  time, measured when the probe starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import heapq
-import itertools
 import logging
+import math
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 
 from seesaw.common.clock import Clock, SystemClock
 from seesaw.pb import healthcheck_pb2 as hc_pb
@@ -35,11 +41,18 @@ from seesaw.pb import healthcheck_pb2 as hc_pb
 from . import checkers
 from .check import Check, wire_of
 from .checkers import Result
+from .deadlines import Deadlines
+from .timetable import Timetable
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT = 1000
+TICK_S = 0.005  # due checks are handed out in batches at most this often (fewer loop wake-ups, at most 5 ms late)
 DRY_RUN_MESSAGE = "dry run: always healthy"
+_DRY_RUN_RESULT = Result(True, DRY_RUN_MESSAGE, 0.0)
+_REMOVED, _TIMED_OUT = "removed", "timed out"  # why a worker's probe was cancelled
+
+Job = tuple[Check, float]  # a check handed to a worker, and the time it was due
 
 
 @dataclass
@@ -64,13 +77,20 @@ class Scheduler:
         self.dry_run = dry_run
         self.stats = SchedulerStats()
         self._clock = clock or SystemClock()
-        self._rng = rng or random.Random()
         self._checks: dict[int, Check] = {}
-        self._heap: list[tuple[float, int, int]] = []  # (due, generation, check id)
-        self._generations = itertools.count(1)
-        self._running: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._dispatcher: asyncio.Task[None] | None = None
+        self._table: Timetable[Check] = Timetable(self._checks.get, rng)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: set[asyncio.Task[None]] = set()
+        self._idle: list[asyncio.Future[Job]] = []  # parked workers, most recently parked last
+        self._busy = 0  # workers holding a check
+        self._interrupted: dict[asyncio.Task[None], str] = {}  # workers whose probe we cancelled, and why
+        self._timer: asyncio.TimerHandle | None = None  # for the earliest due check
+        self._timer_at = math.inf
+        self._last_tick = -math.inf
+        self._deadlines: Deadlines[Check] = Deadlines(self._checks.get)
+        self._deadline_timer: asyncio.TimerHandle | None = None  # for the earliest deadline of a run in flight
+        self._deadline_at = math.inf
+        self._poller = checkers.ConnectPoller()  # where TCP-based checkers wait for their connects
 
     # -- the check set -----------------------------------------------------
 
@@ -85,7 +105,13 @@ class Scheduler:
 
     @property
     def running(self) -> int:
-        return len(self._running)
+        """Probes in flight."""
+        return self._busy
+
+    @property
+    def workers(self) -> int:
+        """Worker tasks in the pool (busy or idle)."""
+        return len(self._workers)
 
     def apply(self, check_set: hc_pb.CheckSet) -> None:
         """Take a full set (replaces everything) or a delta (upserts, removals)."""
@@ -103,110 +129,180 @@ class Scheduler:
             check = self._checks.get(config.id)
             wire = wire_of(config)
             if check is None:
-                check = Check(config, wire, checkers.build(config))
+                check = Check(config, wire, checkers.build(config, self._poller))
                 self._checks[check.id] = check
                 added.append(check)
             elif check.wire != wire:
                 old_interval = check.interval
-                check.configure(config, wire, checkers.build(config))
+                check.configure(config, wire, checkers.build(config, self._poller))
                 if check.interval != old_interval:
                     retimed.append(check)
         # Times are taken after building: loading 30,000 checks takes a while, and
         # spreading their first runs from before that would make them late at once.
         now = asyncio.get_running_loop().time()
         for check in added:
-            self._schedule(check, now + self._rng.uniform(0.0, check.interval))
+            self._table.add(check, now)
         for check in retimed:
-            if check.started:
-                self._schedule(check, max(now, check.started + check.interval))
-            else:
-                self._schedule(check, now + self._rng.uniform(0.0, check.interval))
-        self._compact_if_stale()
-        self._wake.set()
+            self._table.retime(check, now)
+        self._arm()
 
     def remove(self, ids: Iterable[int]) -> None:
         for check_id in ids:
             check = self._checks.pop(check_id, None)
-            if check is not None and check.task is not None:
-                check.task.cancel()
-        self._compact_if_stale()
-
-    def _schedule(self, check: Check, due: float) -> None:
-        check.due = due
-        check.generation = next(self._generations)
-        heapq.heappush(self._heap, (due, check.generation, check.id))
-
-    def _compact_if_stale(self) -> None:
-        """Drop heap entries of removed or re-scheduled checks once they outnumber the live ones."""
-        if len(self._heap) > 2 * len(self._checks) + 1024:
-            self._heap = [(c.due, c.generation, c.id) for c in self._checks.values()]
-            heapq.heapify(self._heap)
+            if check is None:
+                continue
+            self._table.drop(check)
+            if check.worker is not None:
+                self._interrupt(check.worker, _REMOVED)
 
     # -- running -----------------------------------------------------------
 
     def start(self) -> None:
-        if self._dispatcher is None:
-            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch(), name="healthcheck-scheduler")
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._arm()
 
     async def stop(self) -> None:
-        """Stop dispatching and cancel every probe in flight; returns when they are gone."""
-        tasks = list(self._running)
-        if self._dispatcher is not None:
-            tasks.append(self._dispatcher)
-            self._dispatcher = None
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _dispatch(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._wake.clear()
-            now = loop.time()
-            heap = self._heap
-            while heap and heap[0][0] <= now and len(self._running) < self.max_concurrent:
-                due, generation, check_id = heapq.heappop(heap)
-                check = self._checks.get(check_id)
-                if check is None or check.generation != generation:
-                    continue  # removed or re-scheduled since
-                check.due = _next_due(due, check.interval, now)
-                heapq.heappush(heap, (check.due, generation, check_id))
-                if check.task is not None:
-                    self.stats.skipped += 1
-                    continue
-                self._launch(check, due, now, loop)
-            timer = None
-            if heap and len(self._running) < self.max_concurrent:
-                timer = loop.call_at(heap[0][0], self._wake.set)
-            await self._wake.wait()
+        """Stop starting runs and cancel every probe in flight; returns when the workers are gone."""
+        self._loop = None
+        for timer in (self._timer, self._deadline_timer):
             if timer is not None:
                 timer.cancel()
+        self._timer, self._timer_at = None, math.inf
+        self._deadline_timer, self._deadline_at = None, math.inf
+        workers = list(self._workers)
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._idle.clear()
+        self._interrupted.clear()
+        self._busy = 0  # a check handed to a worker that was cancelled before it woke is free again
+        for check in self._checks.values():
+            check.running = False
+        self._poller.close()
 
-    def _launch(self, check: Check, due: float, now: float, loop: asyncio.AbstractEventLoop) -> None:
-        check.started = now
-        self.stats.started += 1
-        self.stats.lateness.append(now - due)
-        task = loop.create_task(self._probe(check))
-        check.task = task
-        self._running.add(task)
-        task.add_done_callback(partial(self._finished, check))
+    def _arm(self) -> None:
+        """Have the timer fire when the earliest check is due, if a worker could take it then."""
+        if self._loop is None or self._busy >= self.max_concurrent:
+            return  # not started; or every worker is busy and takes due checks when it finishes
+        due = self._table.next_due()
+        if due is None:
+            return
+        at = max(due, self._last_tick + TICK_S)
+        if at >= self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self._loop.call_at(at, self._on_timer)
 
-    def _finished(self, check: Check, task: asyncio.Task[None]) -> None:
-        if len(self._running) >= self.max_concurrent:
-            self._wake.set()  # a slot frees up for due checks that waited
-        self._running.discard(task)
-        if check.task is task:
-            check.task = None
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        loop = self._loop
+        if loop is None:
+            return
+        now = self._last_tick = loop.time()
+        while (job := self._claim(now)) is not None:
+            if self._idle:
+                self._idle.pop().set_result(job)
+            else:
+                task = loop.create_task(self._work(job), name="healthcheck-worker")
+                self._workers.add(task)
+                task.add_done_callback(self._workers.discard)
+        self._arm()
 
-    async def _probe(self, check: Check) -> None:
-        if self.dry_run:
-            result = Result(True, DRY_RUN_MESSAGE, 0.0)
-        else:
-            result = await checkers.run_check(check.checker, check.timeout)
-        if self._checks.get(check.id) is not check:
-            return  # removed while running
+    def _claim(self, now: float) -> Job | None:
+        """The next check due at `now` for a worker to run, if there is a free slot."""
+        while self._busy < self.max_concurrent:
+            job = self._table.pop_due(now)
+            if job is None:
+                return None
+            check = job[0]
+            if check.running:
+                self.stats.skipped += 1
+                continue
+            check.running = True
+            self._busy += 1
+            return job
+        return None
+
+    async def _work(self, job: Job) -> None:
+        """One worker: run the job, then the next due check, or wait to be handed one."""
+        me = asyncio.current_task()
+        assert me is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._run(job[0], job[1], me, loop)
+            next_job = self._claim(loop.time())
+            if next_job is None:
+                parked: asyncio.Future[Job] = loop.create_future()
+                self._idle.append(parked)
+                self._arm()
+                next_job = await parked
+            job = next_job
+
+    async def _run(self, check: Check, due: float, me: asyncio.Task[None], loop: asyncio.AbstractEventLoop) -> None:
+        result: Result | None = None
+        now = 0.0
+        try:
+            if self._checks.get(check.id) is not check:
+                return  # removed after it was handed out
+            now = loop.time()
+            stats = self.stats
+            stats.started += 1
+            stats.lateness.append(now - due)
+            check.started = now
+            if self.dry_run:
+                result = _DRY_RUN_RESULT
+            else:
+                check.worker = me
+                deadline = now + check.timeout
+                self._deadlines.add(check, deadline)
+                if deadline < self._deadline_at:
+                    self._arm_deadline(deadline)
+                ok, message = await checkers.attempt(check.checker)
+                result = Result(ok, message, loop.time() - now)
+        except asyncio.CancelledError:
+            why = self._interrupted.pop(me, None)
+            if why is None or me.cancelling() > 1:
+                raise  # stopping
+            me.uncancel()  # this worker goes on
+            if why == _TIMED_OUT:
+                result = Result(False, checkers.timed_out(check.checker, check.timeout), loop.time() - now)
+        finally:
+            check.worker = None
+            check.running = False
+            self._busy -= 1
+        if result is not None and self._checks.get(check.id) is check:
+            self._record(check, result)
+
+    def _interrupt(self, worker: asyncio.Task[None], why: str) -> None:
+        """Cancel the probe `worker` runs (once: a second cancel would read as a stop)."""
+        if worker not in self._interrupted:
+            self._interrupted[worker] = why
+            worker.cancel()
+
+    def _arm_deadline(self, at: float) -> None:
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+        self._deadline_at = at
+        self._deadline_timer = asyncio.get_running_loop().call_at(at, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        self._deadline_timer, self._deadline_at = None, math.inf
+        now = asyncio.get_running_loop().time()
+        for check in self._deadlines.expired(now):
+            if check.worker is not None:
+                self._interrupt(check.worker, _TIMED_OUT)
+        nxt = self._deadlines.next()
+        if nxt is not None:
+            self._arm_deadline(nxt)
+
+    def _record(self, check: Check, result: Result) -> None:
         transition = check.record(result, self._clock.wall())
-        if transition is not None:
+        if transition is None:
+            return
+        if log.isEnabledFor(logging.INFO):  # the config is parsed from its wire form just for this line
             config = check.config
             log.info(
                 "check %d (%s %s): %s -> %s: %s",
@@ -217,13 +313,8 @@ class Scheduler:
                 transition.new.name,
                 result.message,
             )
-            if self.on_transition is not None:
+        if self.on_transition is not None:
+            try:
                 self.on_transition(check)
-
-
-def _next_due(due: float, interval: float, now: float) -> float:
-    """The next run one interval on; whole intervals missed (a stalled loop) are skipped, phase kept."""
-    nxt = due + interval
-    if nxt <= now:
-        nxt += ((now - nxt) // interval + 1) * interval
-    return nxt
+            except Exception:  # a bug there must not stop this worker
+                log.exception("reporting the transition of check %d failed", check.id)

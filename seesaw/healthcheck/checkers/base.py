@@ -2,10 +2,11 @@
 
 A checker raises `CheckFailed` with a message an operator can act on
 ("connect to 10.0.0.1:80: connection refused") and returns a success
-message otherwise. `run_check` is the only way the daemon runs one: it bounds
-the run with a timeout, cancels the checker when the time is up (the
-checker's `finally` blocks close its sockets, so nothing lingers), turns any
-error into a failed `Result`, and measures the latency.
+message otherwise. `attempt` turns any error into a failed outcome;
+`run_check` also bounds the run with a timeout, cancels the checker when the
+time is up (the checker's `finally` blocks close its sockets, so nothing
+lingers) and measures the latency. The scheduler uses `attempt` and keeps the
+deadlines of all runs in one heap (see seesaw.healthcheck.deadlines).
 """
 
 from __future__ import annotations
@@ -73,23 +74,33 @@ def os_error_text(err: OSError) -> str:
     return str(err) or type(err).__name__
 
 
+async def attempt(checker: Checker) -> tuple[bool, str]:
+    """Run `checker` once, unbounded: (passed, message). Never raises, except CancelledError.
+
+    The scheduler bounds runs itself (one deadline heap for all of them);
+    `run_check` bounds a single run with its own timer.
+    """
+    try:
+        return True, await checker.check()
+    except CheckFailed as err:
+        return False, str(err)
+    except OSError as err:
+        return False, f"{checker.describe()}: {os_error_text(err)}"
+    except Exception as err:  # a checker bug must fail the check, not the daemon
+        return False, f"{checker.describe()}: internal error {type(err).__name__}: {err}"
+
+
+def timed_out(checker: Checker, timeout: float) -> str:
+    return f"{checker.describe()}: timed out after {timeout:.1f} s"
+
+
 async def run_check(checker: Checker, timeout: float) -> Result:
     """Run `checker` once, bounded by `timeout` seconds; never raises (except CancelledError)."""
     start = time.monotonic()
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            message = await checker.check()
-    except TimeoutError as err:
-        if deadline.expired():
-            return Result(False, f"{checker.describe()}: timed out after {timeout:.1f} s", time.monotonic() - start)
-        return Result(False, f"{checker.describe()}: {os_error_text(err)}", time.monotonic() - start)
-    except CheckFailed as err:
-        return Result(False, str(err), time.monotonic() - start)
-    except OSError as err:
-        return Result(False, f"{checker.describe()}: {os_error_text(err)}", time.monotonic() - start)
-    except Exception as err:  # a checker bug must fail the check, not the daemon
-        return Result(
-            False, f"{checker.describe()}: internal error {type(err).__name__}: {err}", time.monotonic() - start
-        )
-    return Result(True, message, time.monotonic() - start)
+            ok, message = await attempt(checker)
+    except TimeoutError:
+        return Result(False, timed_out(checker, timeout), time.monotonic() - start)
+    return Result(ok, message, time.monotonic() - start)

@@ -9,12 +9,15 @@ Setting a mark needs CAP_NET_ADMIN; without it the check fails and says so.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import socket
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from .base import CheckFailed, os_error_text
+from .poller import WRITABLE, ConnectPoller
 from .tls import describe_tls_error
 
 
@@ -66,19 +69,48 @@ def close(sock: socket.socket) -> None:
     sock.close()
 
 
-async def connect(sock: socket.socket, ip: str, port: int) -> None:
-    """Connect `sock` to ip:port; a failure says where it tried to go."""
+async def connect(sock: socket.socket, ip: str, port: int, poller: ConnectPoller | None = None) -> None:
+    """Connect `sock` to ip:port; a failure says where it tried to go.
+
+    A TCP check is mostly this, so it is kept lean: connect_ex, then one wait
+    for writability, in `poller` when given (the scheduler's; see poller.py),
+    else with the loop's add_writer. Not loop.sock_connect, which would also
+    run the IP literal through the resolver path and raise and catch on the way.
+    """
+    err = sock.connect_ex((ip, port))
+    if err == errno.EINPROGRESS:
+        if poller is not None:
+            events = await poller.wait_writable(sock)
+            err = 0 if events == WRITABLE else sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        else:
+            await _writable(sock)
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err:
+        reason = os_error_text(OSError(err, os.strerror(err)))  # OSError(errno, ...) picks the subclass
+        raise CheckFailed(f"connect to {host_port(ip, port)}: {reason}")
+
+
+async def _writable(sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    fd = sock.fileno()
+    done: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(fd, _resolve, done)
     try:
-        await asyncio.get_running_loop().sock_connect(sock, (ip, port))
-    except OSError as err:
-        raise CheckFailed(f"connect to {host_port(ip, port)}: {os_error_text(err)}") from None
+        await done
+    finally:
+        loop.remove_writer(fd)
 
 
-async def connect_tcp(ip: str, port: int, mark: int) -> socket.socket:
+def _resolve(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
+
+
+async def connect_tcp(ip: str, port: int, mark: int, poller: ConnectPoller | None = None) -> socket.socket:
     """A connected TCP socket; the caller closes it (a plain close() is safe: the connect is over)."""
     sock = open_socket(ip, socket.SOCK_STREAM, mark)
     try:
-        await connect(sock, ip, port)
+        await connect(sock, ip, port, poller)
     except BaseException:
         close(sock)
         raise

@@ -18,6 +18,7 @@ from .dial import host_port
 from .grpc_health import GRPCHealthChecker
 from .http import HTTPChecker
 from .ping import PingChecker
+from .poller import ConnectPoller
 from .tcp import TCPChecker
 from .udp import UDPChecker
 
@@ -32,15 +33,16 @@ def type_name(kind: int) -> str:
         return f"type {kind}"
 
 
-def build(config: hc_pb.CheckConfig) -> Checker:
+def build(config: hc_pb.CheckConfig, poller: ConnectPoller | None = None) -> Checker:
+    """The checker for `config`; TCP-based ones wait for their connects in `poller` when given."""
     try:
-        return _build(config)
+        return _build(config, poller)
     except ValueError as err:
         where = f"{type_name(config.type)} {host_port(config.target, config.port)}"
         return BrokenChecker(where, f"check {config.name or config.id} cannot run: {err}")
 
 
-def _build(c: hc_pb.CheckConfig) -> Checker:
+def _build(c: hc_pb.CheckConfig, poller: ConnectPoller | None) -> Checker:
     try:
         ipaddress.ip_address(c.target)
     except ValueError:
@@ -61,7 +63,7 @@ def _build(c: hc_pb.CheckConfig) -> Checker:
     send, receive = c.send.encode(), c.receive.encode()
     if kind in (hc_pb.CHECK_TCP, hc_pb.CHECK_TCP_TLS):
         tls = kind == hc_pb.CHECK_TCP_TLS
-        return TCPChecker(c.target, c.port, mark, send, receive, tls, c.tls_verify, c.host_header)
+        return TCPChecker(c.target, c.port, mark, send, receive, tls, c.tls_verify, c.host_header, poller)
     if kind == hc_pb.CHECK_UDP:
         return UDPChecker(c.target, c.port, mark, send, receive)
     if kind in (hc_pb.CHECK_HTTP, hc_pb.CHECK_HTTPS):
@@ -77,6 +79,7 @@ def _build(c: hc_pb.CheckConfig) -> Checker:
             code=c.code,
             proxy=c.proxy,
             host_header=c.host_header,
+            poller=poller,
         )
     if kind == hc_pb.CHECK_DNS:
         rdtype = dns.query_type(c.method)

@@ -9,12 +9,13 @@ not followed: a 3xx is judged like any other status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import dial, tls
 from .base import CheckFailed, show_bytes
 from .http_client import LINE_LIMIT, ResponseError, build_request, read_response
+from .poller import ConnectPoller
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class HTTPChecker:
     code: int = 200
     proxy: bool = False
     host_header: str = ""
+    poller: ConnectPoller | None = field(default=None, compare=False, repr=False)  # the scheduler's, if any
 
     def _plan(self) -> tuple[str, str, str]:
         """(scheme, Host header, request-target)."""
@@ -56,7 +58,7 @@ class HTTPChecker:
         where = self.describe()
         _, host, target = self._plan()
         ctx = tls.client_context(self.tls_verify) if self.secure else None
-        sock = await dial.connect_tcp(self.ip, self.port, self.mark)
+        sock = await dial.connect_tcp(self.ip, self.port, self.mark, self.poller)
         name = tls.server_name(host)
         async with dial.stream(sock, where, limit=LINE_LIMIT, tls=ctx, server_hostname=name) as (reader, writer):
             writer.write(build_request(self.method, target, host))

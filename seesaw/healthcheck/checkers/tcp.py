@@ -8,10 +8,11 @@ that many bytes is read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import dial, tls
 from .base import CheckFailed, show_bytes
+from .poller import ConnectPoller
 
 
 @dataclass(slots=True)
@@ -24,13 +25,14 @@ class TCPChecker:
     use_tls: bool = False
     tls_verify: bool = True
     server_name: str = ""  # TLS name (SNI, verification) from host_header; the target IP when empty
+    poller: ConnectPoller | None = field(default=None, compare=False, repr=False)  # the scheduler's, if any
 
     def describe(self) -> str:
         return f"{'TCP_TLS' if self.use_tls else 'TCP'} {dial.host_port(self.ip, self.port)}"
 
     async def check(self) -> str:
         where = self.describe()
-        sock = await dial.connect_tcp(self.ip, self.port, self.mark)
+        sock = await dial.connect_tcp(self.ip, self.port, self.mark, self.poller)
         if not (self.use_tls or self.send or self.receive):
             sock.close()
             return f"{where}: connected"

@@ -149,3 +149,36 @@ def test_daemon_without_engine_stays_up_and_says_why(tmp_path):
     assert "Failed to connect to the engine" in log and "retrying every 0.5-1.0 s" in log
     warnings = [line for line in log.splitlines() if " W " in line and "Failed to connect to the engine" in line]
     assert len(warnings) == 1, "the same problem is a warning once, not at every retry"
+
+
+def test_daemon_takes_seesaw_go_flags(tmp_path):
+    """The flags an existing Seesaw watchdog.cfg may pass: mapped (-engine, -notify_interval, -retry_delay, ...)
+    or accepted, ignored and logged at debug level (-channel_size, -max_failures, -fetch_interval)."""
+
+    async def scenario():
+        async with Accepting() as backend:
+            elsewhere = tmp_path / "elsewhere"
+            proc = await start_daemon(
+                tmp_path, f"-engine={paths.socket_path(elsewhere, 'engine')}", "-notify_interval=400ms",
+                "-retry_delay=400ms", "-batch_delay=10ms", "-batch_size=5", "-channel_size=1000", "-max_failures=10",
+                "-fetch_interval=15s", "-log_dir=/var/log/seesaw",
+            )  # fmt: skip
+            try:
+                await asyncio.sleep(1.5)  # no engine yet: the daemon retries every 200-400 ms
+                engine = ContractEngine(elsewhere, hc.CheckSet(full=True, upsert=[tcp(1, backend.port)]))
+                await engine.start()
+                await wait_for(lambda: engine.latest() == {1: HEALTHY}, what="a report at the -engine socket")
+                await wait_for(
+                    lambda: sum(b.full_resync for b in engine.batches) >= 3, timeout=5, what="a resync every 400 ms"
+                )
+                await engine.stop()
+            finally:
+                code = await stop_daemon(proc, tmp_path)
+        return code
+
+    code = asyncio.run(scenario())
+    log = (tmp_path / "healthcheck.log").read_text()
+    assert code == 0, log
+    assert "retrying every 0.2-0.4 s" in log, log
+    for name, value in (("channel_size", "1000"), ("max_failures", "10"), ("fetch_interval", "15s")):
+        assert f"-{name}={value}: ignored, " in log

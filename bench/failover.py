@@ -6,7 +6,9 @@ As root; it runs itself inside a private network and mount namespace (`unshare -
 seesaw.lab.isolate) unless it already is in one: nothing touches the host. Both labs are up side by side
 (the lab's `pair` topology twice: `bo-*` runs Seesaw, `bk-*` runs keepalived with a plain HTTP server on
 each LB node, the same 100 ms advert interval, Seesaw's priorities 255/1 (254 for keepalived) and no
-preemption), and their trials alternate, so both see the same machine. The client of each lab runs a
+preemption; Seesaw's DSR HTTP service scheduled by mh, so that both nodes pick the same backend for a
+flow, as keepalived's nodes serve it themselves), and their trials alternate, so both see the same
+machine. Seesaw's HA runs at realtime priority 50 ([ha] realtime_priority). The client of each lab runs a
 probe loop: a fresh TCP connection and HTTP request through the VIP every 10 ms (200 ms timeout),
 each stamped with the MAC its client was sending to (seesaw.lab.probe).
 
@@ -152,7 +154,9 @@ def quiet(sides: list[Side], seconds: float, say: Callable[[str], None]) -> dict
 def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], None]) -> list[str]:
     """Both labs up, the trials, the busy minute; the BENCH lines."""
     with contextlib.ExitStack() as stack:
-        ours_lab = Lab(work / "ours", topology.pair("bo-"))
+        # mh, not rr, for the DSR HTTP service: both nodes pick the same backend for a flow, so a request
+        # straddling a failover is not reset by the other node's own pick (topology.consistent)
+        ours_lab = Lab(work / "ours", topology.consistent(topology.pair("bo-")))
         started = time.monotonic()
         ours_lab.up()
         stack.callback(ours_lab.down)

@@ -5,7 +5,8 @@ seesaw.md section 2.1), except `anycast_enabled`, which defaults to false.
 The keys this project adds:
 
     [dataplane] backend = auto | ipvs | nftables | sim
-    [ha]        advert_interval_ms, preempt, format = seesaw | rfc5798, unicast_peer(s)
+    [ha]        advert_interval_ms, preempt, format = seesaw | rfc5798, unicast_peer(s),
+                takeover_skew, make_before_break, realtime_priority (0..99)
     [interface] dummy, routing_table (1..250, as NCC requires)
     [engine]    max_vserver_changes, max_delete_share, sync_port, sync_cert, sync_key, sync_ca,
                 config_source, config_check_interval_sec, config_archive_keep
@@ -164,6 +165,9 @@ _KEYS: dict[tuple[str, str], tuple[str, Converter]] = {
     ("ha", "format"): ("advert_format", _choice("seesaw", "rfc5798")),
     ("ha", "unicast_peer"): ("unicast_peers", _ip_list),
     ("ha", "unicast_peers"): ("unicast_peers", _ip_list),
+    ("ha", "takeover_skew"): ("takeover_skew", _bool),
+    ("ha", "make_before_break"): ("make_before_break", _bool),
+    ("ha", "realtime_priority"): ("realtime_priority", _integer(0, 99)),
     ("engine", "max_vserver_changes"): ("max_vserver_changes", _integer(0, 1_000_000)),
     ("engine", "max_delete_share"): ("max_delete_share", _fraction),
     ("engine", "sync_port"): ("sync_port", _PORT),

@@ -49,6 +49,9 @@ class Settings:
     preempt: bool = False
     advert_format: str = "seesaw"  # seesaw | rfc5798
     unicast_peers: tuple[str, ...] = ()
+    takeover_skew: bool = False  # wait RFC 5798's skew after a priority-0 advert (groups of 3+); else at once
+    make_before_break: bool = True  # a failing-over master serves until the new one speaks (never with use_vmac)
+    realtime_priority: int = 0  # SCHED_RR priority of seesaw-ha, 1..99; 0: ordinary scheduling
     # [engine]
     max_vserver_changes: int = 10  # per config update; 0 = unlimited
     max_delete_share: float = 0.5  # refuse configs deleting more, unless forced

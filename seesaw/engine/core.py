@@ -463,13 +463,13 @@ class Engine:
         return self.ha.lb_up if held is None else held
 
     def arp_map(self) -> dict[str, list[str]]:
-        """Interface -> IPv4 addresses to announce by gratuitous ARP while leader.
+        """Interface -> IPv4 addresses to announce by gratuitous ARP while leader (not while handing over).
 
         The cluster VIP on the LB interface; without a VMAC also every unicast
         IPv4 VIP, on the VLAN interface whose subnet holds it (else the LB
         interface), as Seesaw's updateARPMap.
         """
-        if not self.ha.lb_up:
+        if not self.ha.announces:
             return {}
         lb = self.settings.lb_interface
         out: dict[str, list[str]] = {}

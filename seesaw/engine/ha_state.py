@@ -10,12 +10,15 @@ Rules this file keeps (Seesaw v2's `engine/ha.go`, tightened):
   node is no longer known to be the leader: it becomes UNKNOWN at once, and
   with it the LB interface goes down (Seesaw kept it up for 30 s after HA
   died, so both nodes could own the VMAC).
-* The LB interface is up exactly while the state is LEADER.
+* The LB interface is up exactly while the state is LEADER. A leader that
+  is handing over (make before break) keeps it up but sends no gratuitous
+  ARP: that would call the clients back from the new master.
 * A failover request is accepted only on the leader and only once until HA
   picks it up.
 
 `ha_config` derives the HAConfig that HA runs with from the cluster and the
-node's settings. Nothing here does I/O; time comes from the injected clock.
+node's settings (with the make-before-break hold: none with a VMAC).
+Nothing here does I/O; time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 VRRP_MULTICAST = "224.0.0.18"
 DEFAULT_TIMEOUT = 30.0
+HANDOVER_HOLD_ADVERTS = 3  # advert intervals a failing-over master keeps serving at most
 
 
 class FailoverError(Exception):
@@ -55,6 +59,11 @@ class HAStateMachine:
     @property
     def lb_up(self) -> bool:
         return self.state == HAState.LEADER
+
+    @property
+    def announces(self) -> bool:
+        """Whether to send gratuitous ARP for the VIPs: as leader, but not while handing over to the peer."""
+        return self.lb_up and not self.report.handing_over
 
     # ----------------------------------------------------------------- events
 
@@ -182,11 +191,24 @@ def ha_config(cluster: Cluster | None, settings: Settings) -> ha_pb2.HAConfig:
         preempt=settings.preempt,
         format=ha_pb2.HAConfig.RFC5798 if settings.advert_format.lower() == "rfc5798" else ha_pb2.HAConfig.SEESAW,
         unicast_peers=list(settings.unicast_peers),
+        takeover_skew=settings.takeover_skew,
+        handover_hold_ms=handover_hold_ms(settings),
+        realtime_priority=settings.realtime_priority,
     )
     vip = cluster_vip_ipv4(cluster, settings)
     if vip is not None:
         cfg.addresses.append(str(vip))
     return cfg
+
+
+def handover_hold_ms(settings: Settings) -> int:
+    """How long a master that fails over keeps serving until it hears the new one (make before break).
+
+    3 advert intervals, and 0 with a VMAC: the VMAC must never be up on two nodes on one L2.
+    """
+    if settings.use_vmac or not settings.make_before_break:
+        return 0
+    return HANDOVER_HOLD_ADVERTS * settings.advert_interval_ms
 
 
 def cluster_vip_ipv4(cluster: Cluster | None, settings: Settings) -> ipaddress.IPv4Address | None:

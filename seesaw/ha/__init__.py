@@ -3,6 +3,8 @@
     packet       the advert on the wire: Seesaw's 8-byte form and RFC 5798's (pure)
     machine      the election as a state machine: events in, actions out (pure)
     net          the raw protocol-112 socket on the node interface
+    link_watch   the node interface's carrier, from rtnetlink link events (FAULT while lost)
+    realtime     SCHED_RR for the election's thread ([ha] realtime_priority)
     node         the asyncio shell running a machine over a socket
     engine_grace how long HA keeps its role while the engine is away (pure)
     engine_link  the HASession stream with the engine

@@ -9,14 +9,16 @@ Rules this file keeps:
   clock; one timer at a time (`SetTimer` replaces the previous one).
 * This file does not know where adverts go or how they are encoded.
 
-States: INIT -> BACKUP <-> LEADER -> SHUTDOWN (and back to BACKUP on Start).
+States: INIT -> BACKUP <-> LEADER -> SHUTDOWN (and back to BACKUP on Start),
+and FAULT from BACKUP or LEADER while the node interface is down.
 
 * BACKUP waits master-down = 3 x the master's advertised interval + skew,
   skew = (256 - priority) x interval / 256 (RFC 5798), from the last advert of
   the master; silence for that long => LEADER. A priority-0 advert (the
-  master is leaving) shortens the wait to the skew alone. With preempt, a
-  lower-priority advert => LEADER at once (Seesaw's behaviour, not the RFC's
-  "wait for the timer").
+  master is leaving) => LEADER at once, as Seesaw v2 did: a pair has no one to
+  contend with. `takeover_skew` keeps RFC 5798's wait for the skew instead
+  (groups of three or more nodes). With preempt, a lower-priority advert =>
+  LEADER at once (Seesaw's behaviour, not the RFC's "wait for the timer").
 * LEADER sends an advert on entry and every interval. A higher-priority
   advert, or an equal-priority one from a higher primary address (the RFC
   tie-break Seesaw lacked) => BACKUP. A priority-0 advert from a leaving
@@ -25,6 +27,16 @@ States: INIT -> BACKUP <-> LEADER -> SHUTDOWN (and back to BACKUP on Start).
   LEADER send a priority-0 advert so the peer takes over without waiting.
   After a Failover this node does not preempt back until it next becomes
   LEADER on its own (the operator asked for the peer to lead).
+* Make before break: with `handover_hold_ms`, a Failover keeps this node
+  LEADER (still serving) but silent except for a priority-0 advert every
+  interval, until it has heard the new master and one interval more (its
+  first advert comes before its LB interface and gratuitous ARP), or the
+  hold runs out; then BACKUP. Without a hold (the VMAC must never be up on
+  two nodes) BACKUP at once.
+* LinkDown (the node interface lost its carrier or went down) => FAULT from
+  any running state: no adverts, not LEADER, no timer. LinkUp => BACKUP
+  again, waiting master-down like a fresh start (so with preempt off it stays
+  BACKUP behind the master that took over meanwhile).
 * Reconfigure applies a new config in place, in any state: never by
   restarting the process, as Seesaw did.
 """
@@ -49,6 +61,7 @@ class State(enum.IntEnum):
     BACKUP = common_pb2.HA_BACKUP
     LEADER = common_pb2.HA_LEADER
     SHUTDOWN = common_pb2.HA_SHUTDOWN
+    FAULT = common_pb2.HA_ERROR  # the node interface is down: out of the election until it is back
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class ElectionConfig:
     advert_interval_ms: int = 500
     preempt: bool = False
     addresses: tuple[str, ...] = ()  # carried in adverts (RFC 5798 format); empty for Seesaw's
+    takeover_skew: bool = False  # wait RFC 5798's skew after a priority-0 advert (else take over at once)
+    handover_hold_ms: int = 0  # after a Failover, stay LEADER until the new master is heard, at most this long
 
     def __post_init__(self) -> None:
         try:
@@ -77,6 +92,8 @@ class ElectionConfig:
             )
         if len(self.addresses) > MAX_ADDRESSES:
             raise ValueError(f"{len(self.addresses)} VRRP addresses do not fit an advert: use at most {MAX_ADDRESSES}")
+        if not 0 <= self.handover_hold_ms <= MAX_INTERVAL_CS * 10 * DOWN_INTERVAL_ADVERTS:
+            raise ValueError(f"HA hand-over hold {self.handover_hold_ms} ms is out of range: use 0 (none) or more")
 
     @property
     def interval(self) -> float:
@@ -116,7 +133,19 @@ class Reconfigure:
     config: ElectionConfig
 
 
-Event = Start | Stop | Failover | TimerFired | Reconfigure | Received | Drop
+@dataclass(frozen=True)
+class LinkDown:
+    """The node interface cannot carry adverts (no carrier, down, gone); `reason` says which."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class LinkUp:
+    """The node interface carries adverts again."""
+
+
+Event = Start | Stop | Failover | TimerFired | Reconfigure | Received | Drop | LinkDown | LinkUp
 
 
 # Actions ------------------------------------------------------------------
@@ -155,11 +184,16 @@ class BecomeShutdown:
 
 
 @dataclass(frozen=True)
+class BecomeFault:
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReportStatus:
     """Tell the engine now (a transition happened)."""
 
 
-Action = SendAdvert | SetTimer | CancelTimer | BecomeLeader | BecomeBackup | BecomeShutdown | ReportStatus
+Action = SendAdvert | SetTimer | CancelTimer | BecomeLeader | BecomeBackup | BecomeShutdown | BecomeFault | ReportStatus
 
 
 @dataclass(frozen=True)
@@ -175,6 +209,8 @@ class Status:
     last_takeover: float | None = None  # seconds, of the last BACKUP -> LEADER
     master_address: str = ""
     master_down_interval: float = 0.0
+    handing_over: bool = False  # LEADER after a Failover, until the new master is heard
+    fault: str = ""  # why the node is in FAULT
 
 
 class Machine:
@@ -195,6 +231,9 @@ class Machine:
         self._deadline: float | None = None  # BACKUP: master down; LEADER: next advert
         self._last_master_seen: float | None = None  # when the master last spoke (or said priority 0)
         self._yielded = False  # after a Failover, do not preempt back
+        self._handover_until: float | None = None  # LEADER handing over (make before break) until then
+        self._successor_heard = False  # ... and the new master has spoken
+        self._link_fault = ""  # why the node interface cannot carry adverts; empty while it can
 
     # -- public surface ----------------------------------------------------
 
@@ -220,6 +259,8 @@ class Machine:
             last_takeover=self._last_takeover,
             master_address=self._master_address,
             master_down_interval=self.master_down_interval(),
+            handing_over=self._handover_until is not None,
+            fault=self._link_fault if self._state == State.FAULT else "",
         )
 
     def handle(self, event: Event) -> list[Action]:
@@ -239,12 +280,34 @@ class Machine:
                 return self._on_failover()
             case Reconfigure(config=config):
                 return self._on_reconfigure(config)
+            case LinkDown(reason=reason):
+                return self._on_link_down(reason)
+            case LinkUp():
+                return self._on_link_up()
         raise TypeError(f"not an HA event: {event!r}")
 
     # -- transitions -------------------------------------------------------
 
     def _on_start(self) -> list[Action]:
         if self._state not in (State.INIT, State.SHUTDOWN):
+            return []
+        self._yielded = False
+        self._last_master_seen = None
+        self._master_address = ""
+        self._master_interval = self._config.interval
+        if self._link_fault:
+            return self._become_fault()
+        return self._become_backup(self._clock.monotonic())
+
+    def _on_link_down(self, reason: str) -> list[Action]:
+        self._link_fault = reason or "the node interface is down"
+        if self._state not in (State.BACKUP, State.LEADER):
+            return []
+        return self._become_fault()
+
+    def _on_link_up(self) -> list[Action]:
+        self._link_fault = ""
+        if self._state != State.FAULT:
             return []
         self._yielded = False
         self._last_master_seen = None
@@ -260,16 +323,24 @@ class Machine:
             actions.append(self._send(priority=0))
         self._set_state(State.SHUTDOWN)
         self._deadline = None
+        self._handover_until = None
+        self._successor_heard = False
         self._master_address = ""
         return [*actions, CancelTimer(), BecomeShutdown(), ReportStatus()]
 
     def _on_failover(self) -> list[Action]:
-        if self._state != State.LEADER:
+        if self._state != State.LEADER or self._handover_until is not None:
             return []
         farewell = self._send(priority=0)
         self._yielded = True
         self._last_master_seen = None
-        return [farewell, *self._become_backup(self._clock.monotonic())]
+        now = self._clock.monotonic()
+        if self._config.handover_hold_ms > 0:
+            # Make before break: keep serving until the new master speaks (or the hold runs out).
+            self._handover_until = now + self._config.handover_hold_ms / 1000
+            self._deadline = min(now + self._config.interval, self._handover_until)
+            return [farewell, SetTimer(self._deadline), ReportStatus()]
+        return [farewell, *self._become_backup(now)]
 
     def _on_timer(self) -> list[Action]:
         now = self._clock.monotonic()
@@ -279,6 +350,13 @@ class Machine:
             return [SetTimer(self._deadline)]
         if self._state == State.BACKUP:
             return self._become_leader(now)
+        if self._state == State.LEADER and self._handover_until is not None:
+            if now >= self._handover_until:
+                return self._end_handover(now)
+            self._deadline = min(now + self._config.interval, self._handover_until)
+            if self._successor_heard:
+                return [SetTimer(self._deadline)]
+            return [self._send(priority=0), SetTimer(self._deadline)]  # say it again, in case it was lost
         if self._state == State.LEADER:
             self._deadline += self._config.interval
             if self._deadline <= now:  # fell behind (a stall): do not send a burst to catch up
@@ -302,8 +380,10 @@ class Machine:
     def _backup_advert(self, received: Received, now: float) -> list[Action]:
         advert = received.advert
         if advert.priority == 0:
-            # The master is leaving: take over after the skew alone.
+            # The master is leaving: take over now (RFC 5798: after the skew alone).
             self._last_master_seen = now
+            if not self._config.takeover_skew:
+                return self._become_leader(now)
             self._deadline = now + self._skew()
             return [SetTimer(self._deadline)]
         if self._config.preempt and not self._yielded and advert.priority < self._config.priority:
@@ -315,6 +395,16 @@ class Machine:
 
     def _leader_advert(self, received: Received, now: float) -> list[Action]:
         advert = received.advert
+        if self._handover_until is not None:
+            if advert.priority == 0:
+                return []
+            self._heard_master(received, now)
+            if self._successor_heard:
+                return []
+            # The new master speaks; its LB interface and gratuitous ARP follow: serve one interval more.
+            self._successor_heard = True
+            self._handover_until = self._deadline = min(self._handover_until, now + self._config.interval)
+            return [SetTimer(self._deadline)]
         if advert.priority == 0:
             # A peer that thought it led is leaving: make sure everyone hears the real leader now.
             self._deadline = now + self._config.interval
@@ -341,6 +431,10 @@ class Machine:
             since = self._last_master_seen if self._last_master_seen is not None else now
             self._deadline = max(now, since + self.master_down_interval())
             return [SetTimer(self._deadline)]
+        if self._state == State.LEADER and self._handover_until is not None:
+            self._handover_until = min(self._handover_until, now + config.handover_hold_ms / 1000)
+            self._deadline = min(self._deadline or self._handover_until, self._handover_until)
+            return [SetTimer(self._deadline)]
         if self._state == State.LEADER:
             self._master_address = config.local_address
             self._master_interval = config.interval
@@ -366,9 +460,24 @@ class Machine:
         self._deadline = now + self._config.interval
         return [BecomeLeader(), self._send(), SetTimer(self._deadline), ReportStatus()]
 
+    def _end_handover(self, now: float) -> list[Action]:
+        heard, self._successor_heard = self._successor_heard, False
+        self._handover_until = None
+        return self._become_backup(now, from_master=heard)
+
+    def _become_fault(self) -> list[Action]:
+        self._set_state(State.FAULT)
+        self._deadline = None
+        self._handover_until = None
+        self._successor_heard = False
+        self._master_address = ""
+        return [CancelTimer(), BecomeFault(self._link_fault), ReportStatus()]
+
     def _become_backup(self, now: float, from_master: bool = False) -> list[Action]:
         if not from_master:
             self._master_address = ""
+        self._handover_until = None
+        self._successor_heard = False
         self._set_state(State.BACKUP)
         since = self._last_master_seen if from_master and self._last_master_seen is not None else now
         self._deadline = since + self.master_down_interval()

@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--format", choices=sorted(FORMATS), default="seesaw", help="advert format (default: seesaw)")
     test.add_argument("--address", action="append", default=[], help="VRRP address to advertise (rfc5798 format)")
     test.add_argument("--unicast-peer", action="append", default=[], help="also send adverts to this peer")
+    test.add_argument("--takeover-skew", action="store_true", help="wait RFC 5798's skew after a priority-0 advert")
+    test.add_argument(
+        "--handover-hold-ms", type=int, default=0, help="after a failover, serve until the new master is heard"
+    )
+    test.add_argument("--realtime-priority", type=int, default=0, help="SCHED_RR priority 1..99 (0: none)")
     return p
 
 
@@ -68,6 +73,9 @@ def test_config(args: argparse.Namespace) -> ha_pb2.HAConfig:
         format=FORMATS[args.format],
         addresses=args.address,
         unicast_peers=args.unicast_peer,
+        takeover_skew=args.takeover_skew,
+        handover_hold_ms=args.handover_hold_ms,
+        realtime_priority=args.realtime_priority,
     )
 
 

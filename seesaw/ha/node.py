@@ -1,11 +1,14 @@
 """The thin asyncio shell around the election: packets and timers in, actions out.
 
 `Node` owns one `Machine` for the life of the process (so its counters
-survive a lost engine or a disabled spell) and the socket its config asks
-for. It is driven by the event loop: a reader callback for packets, one
-`call_later` handle for the machine's single timer, and plain method calls
-for what the engine (or test mode) asks: `apply(config)`, `failover()`,
-`stop()`. Everything runs on the loop's thread; nothing here blocks.
+survive a lost engine or a disabled spell), the socket its config asks for,
+and a watch on the node interface's link (seesaw.ha.link_watch: carrier lost
+=> the machine's FAULT, back => BACKUP). It is driven by the event loop:
+reader callbacks for packets and link events, one `call_later` handle for the
+machine's single timer, and plain method calls for what the engine (or test
+mode) asks: `apply(config)`, `failover()`, `stop()`. Everything runs on the
+loop's thread (which `realtime_priority` schedules SCHED_RR); nothing here
+blocks.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 from collections.abc import Callable
 
 from seesaw.common.clock import Clock, SystemClock
 from seesaw.ha import machine as m
+from seesaw.ha.link_watch import LinkWatch, health, interface_index
 from seesaw.ha.net import BUDGET, AdvertSocket, LinkConfig, SetupError, interface_of
 from seesaw.ha.packet import GROUP_V4, GROUP_V6
+from seesaw.ha.realtime import set_realtime
 from seesaw.pb import common_pb2, ha_pb2
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,8 @@ def election_config(config: ha_pb2.HAConfig) -> m.ElectionConfig:
         advert_interval_ms=config.advert_interval_ms or 500,
         preempt=config.preempt,
         addresses=addresses,
+        takeover_skew=config.takeover_skew,
+        handover_hold_ms=config.handover_hold_ms,
     )
 
 
@@ -69,6 +77,11 @@ class Node:
         self._wanted: ha_pb2.HAConfig | None = None
         self._disabled = False
         self._error = ""
+        self._links: LinkWatch | None = None
+        self._watched: tuple[str, int | None] | None = None  # the node interface's name and index
+        self._link_fault: str | None = None  # what the machine was last told: None up, else why down
+        self._realtime: int | None = None  # the priority last asked for
+        self._realtime_error = ""
 
     # -- what the engine (or test mode) asks -------------------------------
 
@@ -98,10 +111,12 @@ class Node:
         if self._error:
             self._error = ""
             self.on_report()
+        self._schedule(config.realtime_priority)
         if self._machine is None:
             self._machine = m.Machine(election, self._clock)
         else:
             self._run(self._machine.handle(m.Reconfigure(election)))
+        self._watch(link.interface)
         self._run(self._machine.handle(m.Start()))
         return True
 
@@ -114,7 +129,11 @@ class Node:
         if self._machine is None or self._machine.state != m.State.LEADER:
             log.info("failover requested, but this node is not the leader: nothing to do")
             return
-        log.info("failover requested: giving up mastership (priority-0 advert)")
+        hold = self._machine.config.handover_hold_ms
+        if hold:
+            log.info("failover requested: priority-0 advert; serving until the new master is heard (<= %d ms)", hold)
+        else:
+            log.info("failover requested: giving up mastership (priority-0 advert)")
         self._run(self._machine.handle(m.Failover()))
 
     def stop(self) -> None:
@@ -148,8 +167,9 @@ class Node:
             reply.adverts_sent = status.sent
             reply.adverts_received = status.received
             reply.master_address = status.master_address
-            if status.last_takeover is not None:
-                reply.last_takeover_ms = round(status.last_takeover * 1000)
+            reply.handing_over = status.handing_over
+            if status.last_takeover is not None:  # whole ms, rounded up: 0 would read as "none"
+                reply.last_takeover_ms = max(1, math.ceil(status.last_takeover * 1000))
             for reason, count in status.dropped.items():
                 reply.adverts_dropped[reason] = count
         return reply
@@ -167,6 +187,85 @@ class Node:
         if self._machine is not None:
             self._run(self._machine.handle(m.Stop()))
         self._swap_socket(None)
+        self._unwatch()
+
+    def _schedule(self, priority: int) -> None:
+        """Run the loop's thread at realtime `priority` (0: ordinary); a refusal is logged once."""
+        if priority == self._realtime:
+            return
+        self._realtime = priority
+        error = set_realtime(priority)
+        if error and error != self._realtime_error:
+            log.warning("%s", error)
+        self._realtime_error = error
+
+    # -- the node interface's link -------------------------------------------
+
+    def _watch(self, interface: str) -> None:
+        """Follow `interface`'s link state (the machine hears LinkDown / LinkUp)."""
+        if self._watched is not None and self._watched[0] == interface and self._links is not None:
+            return
+        self._unwatch()
+        try:
+            self._links = LinkWatch()
+        except OSError as err:
+            log.warning("cannot watch %s's link state (%s): HA will not notice a lost carrier", interface, err)
+            return
+        self._loop.add_reader(self._links.fileno(), self._on_link_events)
+        self._watched = (interface, None)
+        self._refresh_link()
+
+    def _unwatch(self) -> None:
+        if self._links is not None:
+            self._loop.remove_reader(self._links.fileno())
+            self._links.close()
+        self._links = None
+        self._watched = None
+
+    def _refresh_link(self) -> None:
+        """Ask for the watched interface's state again (at start, after lost events, after a rename)."""
+        if self._links is None or self._watched is None:
+            return
+        name = self._watched[0]
+        index = interface_index(name)
+        self._watched = (name, index)
+        if index is None:
+            self._link_state(health(None, name))
+            return
+        try:
+            self._links.request(index)
+        except OSError as err:
+            log.warning("cannot ask for %s's link state: %s", name, err)
+
+    def _on_link_events(self) -> None:
+        if self._links is None or self._watched is None:
+            return
+        try:
+            events = self._links.read()
+        except OSError as err:
+            log.warning("reading link events failed: %s", err)
+            return
+        name, index = self._watched
+        for event in events:
+            if event.index == index:
+                self._link_state(health(None if event.deleted else event.flags, name))
+        if self._links.overflowed:
+            self._links.overflowed = False
+            self._refresh_link()
+        elif any(e.deleted and e.index == index for e in events) or index is None:
+            self._refresh_link()  # gone, or not there yet: it may come back under a new index
+
+    def _link_state(self, fault: str | None) -> None:
+        if fault == self._link_fault:
+            return
+        self._link_fault = fault
+        if self._machine is None:
+            return
+        if fault is None:
+            log.info("the node interface carries adverts again: rejoining the election as BACKUP")
+            self._run(self._machine.handle(m.LinkUp()))
+        else:
+            self._run(self._machine.handle(m.LinkDown(fault)))
 
     def _swap_socket(self, new: AdvertSocket | None) -> None:
         if self._socket is not None:
@@ -207,6 +306,8 @@ class Node:
                     log.info("BACKUP (master-down interval %.3f s)", self._master_down())
                 case m.BecomeShutdown():
                     log.info("left the election")
+                case m.BecomeFault(reason=reason):
+                    log.warning("FAULT: %s; out of the election until it is back", reason)
                 case m.ReportStatus():
                     self.on_report()
 

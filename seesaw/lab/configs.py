@@ -20,15 +20,18 @@ max_backoff = 5s
 
 [ncc]
 binary = seesaw-ncc
+priority = -10
 
 [engine]
 binary = seesaw-engine
 dependency = ncc
+priority = -10
 term_timeout = 10s
 
 [ha]
 binary = seesaw-ha
 dependency = engine
+priority = -15
 
 [healthcheck]
 binary = seesaw-healthcheck
@@ -147,6 +150,8 @@ def seesaw_cfg(topo: Topology, node: Host, dataplane: str = "auto") -> str:
     ]
     if topo.advert_format != "seesaw":
         lines.append(f"format = {topo.advert_format}")
+    if topo.realtime_priority:
+        lines.append(f"realtime_priority = {topo.realtime_priority}")
     return "\n".join(lines) + "\n"
 
 

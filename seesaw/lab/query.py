@@ -39,6 +39,17 @@ def ha_state(run_dir: Path) -> str | None:
     return common_pb2.HaState.Name(status.state).removeprefix("HA_")
 
 
+def unhealthy_destinations(run_dir: Path) -> list[str] | None:
+    """The destinations the node's engine does not see healthy (none when its view of the backends is whole),
+    or None if it does not answer."""
+    with _channel(run_dir, "engine") as channel:
+        try:
+            listing = engine_pb2_grpc.EngineStub(channel).ListVservers(common_pb2.Empty(), timeout=TIMEOUT)
+        except grpc.RpcError:
+            return None
+    return [d.name for v in listing.vservers for s in v.services for d in s.destinations if not d.healthy]
+
+
 def failover(run_dir: Path) -> str:
     """Ask the node (the master) to hand over; the engine's reply."""
     with _channel(run_dir, "engine") as channel:

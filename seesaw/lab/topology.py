@@ -29,6 +29,7 @@ Namespace names are `<prefix><host>`, and `<prefix>lan` holds the bridge.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -96,6 +97,7 @@ class Topology:
     use_vmac: bool = True
     advert_interval_ms: int = 500
     advert_format: str = "seesaw"  # [ha] format: seesaw, or rfc5798 (VRRPv3 with the address list)
+    realtime_priority: int = 0  # [ha] realtime_priority: seesaw-ha's SCHED_RR priority (0: none)
     ports: dict[str, tuple[int, ...]] = field(default_factory=dict)  # backend servers: kind -> ports
 
     @property
@@ -216,6 +218,7 @@ def pair(prefix: str = "sslab-") -> Topology:
         spares=servers[2:],
         use_vmac=False,  # each node's own MAC: a failover visibly moves the client's neighbour entry
         advert_interval_ms=100,
+        realtime_priority=50,  # as keepalived's vrrp_rt_priority: adverts on time on a busy machine
         ports={"http": (80, 8080), "dns": (53,)},
     )
 
@@ -262,6 +265,23 @@ def tutorial(prefix: str = "sstut-") -> Topology:
         source=client.ip.ip,
         ports={"http": (80,)},
     )
+
+
+def consistent(topo: Topology) -> Topology:
+    """`topo` with its DSR vservers' TCP services scheduled by mh (Maglev over source address and port).
+
+    Both LB nodes then send each flow to the same backend, so a connection that straddles a failover (its
+    SYN through the old master, its next segments through the new one) goes on, where rr lets each node
+    pick on its own and the backend that gets the second half resets it. The failover tests and bench
+    measure the failover, not that artefact of rr.
+    """
+
+    def entries(vserver: VServer) -> tuple[Entry, ...]:
+        if vserver.mode != "DSR":
+            return vserver.entries
+        return tuple(dataclasses.replace(e, scheduler="MH") if e.protocol == "TCP" else e for e in vserver.entries)
+
+    return dataclasses.replace(topo, vservers=tuple(dataclasses.replace(v, entries=entries(v)) for v in topo.vservers))
 
 
 LAYOUTS = {"pair": pair, "tutorial": tutorial}

@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from seesaw.lab import faults, processes
-from seesaw.lab.adverts import AdvertWatch
+from seesaw.lab import faults, processes, query
+from seesaw.lab.adverts import Advert, AdvertWatch
 from seesaw.lab.lab import Lab
 from seesaw.lab.netns import LabError
 from seesaw.lab.outage import Trial, trial
@@ -41,6 +41,7 @@ STEADY_TIMEOUT = 60.0
 TAKEOVER_TIMEOUT = 10.0
 SETTLE = 0.5  # seconds measured after the client is first served by the new master
 STEADY_WINDOW = 0.3  # seconds of successful requests through the master's MAC that make the client steady
+GOODBYE_WAIT = 1.0  # seconds a hand-over's priority-0 advert may come after the request returned
 
 
 class Pair(Protocol):
@@ -98,6 +99,10 @@ class SeesawPair:
         states = self.lab.ha_states()
         leaders = [name for name, state in states.items() if state == "LEADER"]
         if len(leaders) != 1 or any(state != "BACKUP" for name, state in states.items() if name != leaders[0]):
+            return None
+        # A ready backup sees its backends healthy: one just back from a link outage still has the checks that
+        # timed out while it was cut off to live down, and would refuse the VIPs' traffic if it took over now.
+        if any(query.unhealthy_destinations(node.run_dir) != [] for node in self.lab.nodes.values()):
             return None
         return leaders[0]
 
@@ -191,7 +196,14 @@ def planned(
     started = time.monotonic()
     pair.hand_over(old)
     returned = time.monotonic()
-    goodbye = [a for a in watch.adverts(started, source=source) if a.priority == 0]
+    # The request may return before the goodbye is on the wire (Seesaw's CLI returns once the engine took
+    # it; HA sends it a moment later): give it, and the watch's thread, a moment to come.
+    goodbye: list[Advert] = []
+    deadline = returned + GOODBYE_WAIT
+    while not goodbye and time.monotonic() < deadline:
+        goodbye = [a for a in watch.adverts(started, source=source) if a.priority == 0]
+        if not goodbye:
+            time.sleep(0.005)
     fault = goodbye[0].at if goodbye else started
     measured = _measure(probe, pair.topo, new, fault, timeout, settle)
     note = f"hand-over took {(returned - started) * 1000:.0f} ms" + ("" if goodbye else "; no priority-0 advert seen")

@@ -3,7 +3,9 @@
 Every call that touches the dataplane (apply, read, audit, ARP) holds one
 lock, so Apply calls are serialised and a dataplane never sees two threads.
 Dataplane calls may block (netlink, libnftables), so they run in a worker
-thread and the event loop keeps answering. The journal (journal.py) is
+thread and the event loop keeps answering. A call cancelled meanwhile (the
+engine gave up on its Apply) keeps the lock until its thread has finished:
+a thread cannot be stopped, and the next call must not run beside it. The journal (journal.py) is
 written in the background, at most once a second, and once more on stop.
 
 `apply_pb` converts the engine's request under that lock, so the reconciler's
@@ -25,8 +27,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
@@ -42,6 +45,7 @@ log = logging.getLogger("seesaw.ncc")
 DEFAULT_AUDIT_INTERVAL = 10.0
 JOURNAL_INTERVAL = 1.0
 LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
+T = TypeVar("T")
 
 
 class Runner:
@@ -65,11 +69,11 @@ class Runner:
         """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
         async with self._lock:
             with _collector_paused() as size:
-                state = await asyncio.to_thread(self.dataplane.read)
+                state = await _in_thread(self.dataplane.read)
                 size.append(len(state.objects))
                 self.reconciler.observe(state)
                 if self.journal_path is not None:
-                    partitions, errors = await asyncio.to_thread(journal.load, self.journal_path)
+                    partitions, errors = await _in_thread(journal.load, self.journal_path)
                     for error in errors:
                         log.warning("journal: %s", error)
                     self.reconciler.restore(partitions)
@@ -116,7 +120,7 @@ class Runner:
         """Re-read the dataplane and repair drift on what NCC owns; returns the repairs made."""
         async with self._lock:
             with _collector_paused() as size:
-                state = await asyncio.to_thread(self.dataplane.read)
+                state = await _in_thread(self.dataplane.read)
                 size.append(len(state.objects))
                 self.reconciler.observe(state)
                 plan = self.reconciler.plan_audit()
@@ -167,7 +171,7 @@ class Runner:
     async def read(self) -> KernelState:
         async with self._lock:
             with _collector_paused():
-                return await asyncio.to_thread(self.dataplane.read)
+                return await _in_thread(self.dataplane.read)
 
     async def announce(self, targets: Sequence[tuple[str, IPAddress]]) -> list[str]:
         """Send one gratuitous ARP per (interface, address); returns what failed (the rest still went)."""
@@ -175,7 +179,7 @@ class Runner:
         async with self._lock:
             for interface, address in targets:
                 try:
-                    await asyncio.to_thread(self.dataplane.send_gratuitous_arp, interface, address)
+                    await _in_thread(self.dataplane.send_gratuitous_arp, interface, address)
                 except DataplaneError as err:
                     failures.append(f"{interface} {address}: {err}")
         return failures
@@ -187,11 +191,26 @@ class Runner:
         if plan.empty:
             return []
         try:
-            return await asyncio.to_thread(self.dataplane.apply, plan.steps)
+            return await _in_thread(self.dataplane.apply, plan.steps)
         except DataplaneError as err:  # the dataplane as a whole failed: no step can be trusted to have happened
             log.error("the %s dataplane failed: %s", self.dataplane.name, err)
             message = f"not applied: the {self.dataplane.name} dataplane failed ({err})"
             return [StepResult(step, message) for step in plan.steps]
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a worker thread; if the caller is cancelled, only once that thread has finished."""
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        # A thread cannot be stopped: hold on (and so to the caller's lock) until it has finished.
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # retrieved: the caller is gone, and its cancellation is what it gets
+        raise
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seesaw.ncc.dataplane import Dataplane, DataplaneError
+from seesaw.ncc.kernel.nft_exec import LIBNFTABLES
 from seesaw.ncc.sim import SimDataplane
 
 if TYPE_CHECKING:
@@ -107,10 +108,11 @@ def probe_nftables() -> Probe:
         lib = ctypes.CDLL(library)
         lib.nft_ctx_new.restype = ctypes.c_void_p
         lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
-        context = lib.nft_ctx_new(0)
-        if not context:
-            return Probe(False, f"{library} could not make a context")
-        lib.nft_ctx_free(context)
+        with LIBNFTABLES:  # never beside another thread's use of the library
+            context = lib.nft_ctx_new(0)
+            if not context:
+                return Probe(False, f"{library} could not make a context")
+            lib.nft_ctx_free(context)
     except (OSError, AttributeError) as err:
         return Probe(False, f"{library} is not usable: {err}")
     if importlib.util.find_spec("nftables") is None:

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class HAConfig(_message.Message):
-    __slots__ = ("enabled", "local_address", "remote_address", "interface", "priority", "vrid", "advert_interval_ms", "preempt", "format", "addresses", "unicast_peers")
+    __slots__ = ("enabled", "local_address", "remote_address", "interface", "priority", "vrid", "advert_interval_ms", "preempt", "format", "addresses", "unicast_peers", "takeover_skew", "handover_hold_ms", "realtime_priority")
     class AdvertFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         SEESAW: _ClassVar[HAConfig.AdvertFormat]
@@ -27,6 +27,9 @@ class HAConfig(_message.Message):
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     UNICAST_PEERS_FIELD_NUMBER: _ClassVar[int]
+    TAKEOVER_SKEW_FIELD_NUMBER: _ClassVar[int]
+    HANDOVER_HOLD_MS_FIELD_NUMBER: _ClassVar[int]
+    REALTIME_PRIORITY_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     local_address: str
     remote_address: str
@@ -38,10 +41,13 @@ class HAConfig(_message.Message):
     format: HAConfig.AdvertFormat
     addresses: _containers.RepeatedScalarFieldContainer[str]
     unicast_peers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, enabled: _Optional[bool] = ..., local_address: _Optional[str] = ..., remote_address: _Optional[str] = ..., interface: _Optional[str] = ..., priority: _Optional[int] = ..., vrid: _Optional[int] = ..., advert_interval_ms: _Optional[int] = ..., preempt: _Optional[bool] = ..., format: _Optional[_Union[HAConfig.AdvertFormat, str]] = ..., addresses: _Optional[_Iterable[str]] = ..., unicast_peers: _Optional[_Iterable[str]] = ...) -> None: ...
+    takeover_skew: bool
+    handover_hold_ms: int
+    realtime_priority: int
+    def __init__(self, enabled: _Optional[bool] = ..., local_address: _Optional[str] = ..., remote_address: _Optional[str] = ..., interface: _Optional[str] = ..., priority: _Optional[int] = ..., vrid: _Optional[int] = ..., advert_interval_ms: _Optional[int] = ..., preempt: _Optional[bool] = ..., format: _Optional[_Union[HAConfig.AdvertFormat, str]] = ..., addresses: _Optional[_Iterable[str]] = ..., unicast_peers: _Optional[_Iterable[str]] = ..., takeover_skew: _Optional[bool] = ..., handover_hold_ms: _Optional[int] = ..., realtime_priority: _Optional[int] = ...) -> None: ...
 
 class HAStatus(_message.Message):
-    __slots__ = ("state", "since_unix_ms", "transitions", "adverts_sent", "adverts_received", "last_update_unix_ms", "last_takeover_ms", "adverts_dropped", "master_address")
+    __slots__ = ("state", "since_unix_ms", "transitions", "adverts_sent", "adverts_received", "last_update_unix_ms", "last_takeover_ms", "adverts_dropped", "master_address", "handing_over")
     class AdvertsDroppedEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +64,7 @@ class HAStatus(_message.Message):
     LAST_TAKEOVER_MS_FIELD_NUMBER: _ClassVar[int]
     ADVERTS_DROPPED_FIELD_NUMBER: _ClassVar[int]
     MASTER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HANDING_OVER_FIELD_NUMBER: _ClassVar[int]
     state: _common_pb2.HaState
     since_unix_ms: int
     transitions: int
@@ -67,7 +74,8 @@ class HAStatus(_message.Message):
     last_takeover_ms: int
     adverts_dropped: _containers.ScalarMap[str, int]
     master_address: str
-    def __init__(self, state: _Optional[_Union[_common_pb2.HaState, str]] = ..., since_unix_ms: _Optional[int] = ..., transitions: _Optional[int] = ..., adverts_sent: _Optional[int] = ..., adverts_received: _Optional[int] = ..., last_update_unix_ms: _Optional[int] = ..., last_takeover_ms: _Optional[int] = ..., adverts_dropped: _Optional[_Mapping[str, int]] = ..., master_address: _Optional[str] = ...) -> None: ...
+    handing_over: bool
+    def __init__(self, state: _Optional[_Union[_common_pb2.HaState, str]] = ..., since_unix_ms: _Optional[int] = ..., transitions: _Optional[int] = ..., adverts_sent: _Optional[int] = ..., adverts_received: _Optional[int] = ..., last_update_unix_ms: _Optional[int] = ..., last_takeover_ms: _Optional[int] = ..., adverts_dropped: _Optional[_Mapping[str, int]] = ..., master_address: _Optional[str] = ..., handing_over: _Optional[bool] = ...) -> None: ...
 
 class HAReport(_message.Message):
     __slots__ = ("status",)

@@ -9,6 +9,7 @@ dataplanes. The thin I/O shell around pure pieces:
     host_messages  operation -> rtnetlink message               (pure)
     host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
     host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
+    host_reannounce  a takeover's burst at once, repeated shortly  (a short-lived thread)
 
 It acts in the network namespace of the thread that calls it (NCC runs
 inside the LB node's namespace), opens one rtnetlink socket per call, and
@@ -20,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,17 +49,18 @@ from seesaw.ncc.kernel.host_plan import (
     SetLink,
     SetSysctls,
     plan_step,
+    takeover_ops,
 )
-from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_snapshot
+from seesaw.ncc.kernel.host_reannounce import Reannouncer
+from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_addresses, read_snapshot
 from seesaw.ncc.kernel.host_sysctl import PROC_SYS, SysctlWriter
 from seesaw.ncc.model import IPAddress, Kind
-from seesaw.ncc.steps import Step, StepResult
+from seesaw.ncc.steps import Op, Step, StepResult
 
 log = logging.getLogger("seesaw.ncc.host")
 
 # What a delete gets when its target is already gone: done, not an error.
 _GONE = frozenset({errno.ENOENT, errno.ENODEV, errno.EADDRNOTAVAIL, errno.ESRCH})
-CARRIER_WAIT = 2.0  # seconds the burst after `up` waits for the link to run
 _DUMMY_HINT = "modprobe dummy (and list it in /etc/modules-load.d/seesaw.conf) to use a dummy interface"
 _VLAN_HINT = (
     "this kernel cannot make 802.1Q VLAN interfaces: run `modprobe 8021q` and list it in "
@@ -78,9 +79,16 @@ class HostNetwork:
 
     kinds = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})
 
-    def __init__(self, sysctl_root: Path = PROC_SYS, open_rtnl: Callable[[], Any] = IPRoute) -> None:
+    def __init__(
+        self,
+        sysctl_root: Path = PROC_SYS,
+        open_rtnl: Callable[[], Any] = IPRoute,
+        reannouncer: Reannouncer | None = None,
+    ) -> None:
         self._sysctls = SysctlWriter(sysctl_root)
         self._open_rtnl = open_rtnl
+        self._reannouncer = reannouncer or Reannouncer()
+        self._announced: frozenset[str] = frozenset()  # links the current apply's fast path announced
         self._home_said: str | None = None
         self._handlers: dict[type, Callable[[Any, Any, Snapshot], Snapshot | None]] = {
             SetSysctls: self._set_sysctls,
@@ -107,8 +115,9 @@ class HostNetwork:
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
         with self._rtnl() as ipr:
+            self._announced = self._takeover_first(ipr, steps)
             snapshot = self._snapshot(ipr)
-            for step in steps:
+            for i, step in enumerate(steps):
                 try:
                     ops = plan_step(step, snapshot)
                     for op in ops:
@@ -117,9 +126,28 @@ class HostNetwork:
                     results.append(StepResult(step, str(err), err.errno))
                 else:
                     results.append(StepResult(step))
-                if step.kind is not Kind.VIP:
+                if step.kind is not Kind.VIP and i + 1 < len(steps):  # read again for the steps that follow
                     snapshot = self._snapshot(ipr)
         return results
+
+    def _takeover_first(self, ipr: Any, steps: Sequence[Step]) -> frozenset[str]:
+        """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links announced.
+
+        Best effort: whatever fails here, the step itself does (or reports) it again.
+        """
+        if not any(step.kind is Kind.LB and step.op is Op.UPDATE for step in steps):
+            return frozenset()
+        announced: set[str] = set()
+        try:
+            snapshot = read_addresses(ipr, read_snapshot(ipr, detail=False))
+            for step in steps:
+                for op in takeover_ops(step, snapshot) or ():
+                    snapshot = self._perform(ipr, op, snapshot)
+                    if isinstance(op, Announce):
+                        announced.add(op.link)
+        except (NetlinkError, OpFailed, DataplaneError) as err:
+            log.info("fast takeover path not taken (%s): the step does it", err)
+        return frozenset(announced)
 
     def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
         with self._rtnl() as ipr:
@@ -131,7 +159,9 @@ class HostNetwork:
         send_frames(interface, announcement(link.mac, address))
 
     def close(self) -> None:
-        """Nothing to release: every call opens and closes its own rtnetlink socket."""
+        """Every call opens and closes its own rtnetlink socket; only GARP repeats may still be running."""
+        self._reannouncer.changed()
+        self._reannouncer.join()
 
     # The shell.
 
@@ -143,9 +173,7 @@ class HostNetwork:
 
     def _snapshot(self, ipr: Any) -> Snapshot:
         try:
-            links = read_snapshot(ipr, detail=False)
-            tables = frozenset(record.lb.routing_table for _, record in lb_links(links))
-            return read_snapshot(ipr, tables)
+            return read_snapshot(ipr, lambda links: frozenset(record.lb.routing_table for _, record in lb_links(links)))
         except NetlinkError as err:
             raise DataplaneError(f"reading the host network failed: {err}", err.code) from err
 
@@ -165,6 +193,8 @@ class HostNetwork:
 
     def _set_link(self, ipr: Any, op: SetLink, snapshot: Snapshot) -> None:
         link = _link(snapshot, op.name)
+        if op.up is not None or op.mac is not None:
+            self._reannouncer.changed()  # announcements made before no longer speak for this node
         _send(ipr, messages.link_set(link.index, up=op.up, mac=op.mac, alias=op.alias), f"set {op.name}")
         if op.up is not None:
             log.info("%s: link %s", op.name, "up" if op.up else "down")
@@ -192,6 +222,7 @@ class HostNetwork:
         link = snapshot.link(op.name)
         if link is None:
             return None
+        self._reannouncer.changed()
         _send(ipr, messages.link_delete(link.index), f"delete {op.name}", ok=_GONE)
         log.info("deleted interface %s", op.name)
         return self._snapshot(ipr)
@@ -249,16 +280,18 @@ class HostNetwork:
             log.info("anycast and dedicated VIPs go on %s (%s)", home, why)
 
     def _announce(self, ipr: Any, op: Announce, snapshot: Snapshot) -> None:
+        """Announce at once: a link just set up can send (no waiting for linkwatch to call it running)."""
         link = snapshot.link(op.link)
         if link is None:
             return
-        deadline = time.monotonic() + (CARRIER_WAIT if op.burst else 0)
-        while not link.running and time.monotonic() < deadline:  # a link just set up activates a moment later
-            time.sleep(0.01)
-            link = read_snapshot(ipr, detail=False).link(op.link) or link
+        if op.burst and op.link in self._announced:
+            return  # announced by the takeover's fast path moments ago, with its repeats under way
         frames = [frame for address in op.addresses for frame in announcement(link.mac, address, op.burst)]
         try:
-            send_frames(op.link, frames)
+            if op.burst:  # a takeover: repeated shortly, in case the first burst met a port not yet forwarding
+                self._reannouncer.announce(op.link, frames)
+            else:
+                send_frames(op.link, frames)
         except DataplaneError as err:
             # no carrier yet: arp_notify=1 makes the kernel announce once the link comes up
             log.info("%s: gratuitous ARP not sent now (%s); the kernel announces on carrier", op.link, err)

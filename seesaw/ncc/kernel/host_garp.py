@@ -10,7 +10,8 @@ unsolicited neighbour advert (override flag, target link-layer option) to
 ff02::1 for IPv6 addresses.
 
 The frame builders are pure bytes; `send_frames` sends them on an AF_PACKET
-socket bound to the interface.
+socket bound to the interface (`open_sender`; host_reannounce repeats a
+takeover's burst on one).
 """
 
 from __future__ import annotations
@@ -87,17 +88,32 @@ def announcement(mac: str, address: IPAddress, burst: bool = False) -> list[byte
     return frames
 
 
+def open_sender(interface: str) -> socket.socket:
+    """An AF_PACKET socket bound to `interface`, in the calling thread's network namespace; DataplaneError if not."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    try:
+        sock.bind((interface, 0))
+    except OSError as err:
+        sock.close()
+        raise send_error(interface, err) from err
+    return sock
+
+
 def send_frames(interface: str, frames: list[bytes]) -> None:
     """Send raw Ethernet frames on `interface`; DataplaneError says why not."""
-    try:
-        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
-            sock.bind((interface, 0))
+    with open_sender(interface) as sock:
+        try:
             for frame in frames:
                 sock.send(frame)
-    except OSError as err:
-        code = err.errno or errno.EIO
-        if code == errno.ENODEV:
-            raise DataplaneError(f"no such network interface {interface!r}", code) from err
-        if code == errno.ENETDOWN:
-            raise DataplaneError(f"interface {interface!r} is down", code) from err
-        raise DataplaneError(f"cannot send on {interface!r}: {err.strerror or err}", code) from err
+        except OSError as err:
+            raise send_error(interface, err) from err
+
+
+def send_error(interface: str, err: OSError) -> DataplaneError:
+    """What a failed bind or send on `interface` means, as a DataplaneError."""
+    code = err.errno or errno.EIO
+    if code == errno.ENODEV:
+        return DataplaneError(f"no such network interface {interface!r}", code)
+    if code == errno.ENETDOWN:
+        return DataplaneError(f"interface {interface!r} is down", code)
+    return DataplaneError(f"cannot send on {interface!r}: {err.strerror or err}", code)

@@ -17,6 +17,10 @@ The rules it keeps:
   there is one, else on `lo`.
 * Never touched: links, addresses and rules that are not NCC's.
 
+`takeover_ops` is the fast path of a takeover: raising an LB interface that is
+already set up needs only the links and addresses to bring it up and announce
+it, ahead of the full read the rest of the step is planned on.
+
 A step that cannot be planned raises PlanError with the kernel-style errno
 and a message that says what to do.
 """
@@ -234,6 +238,33 @@ def ensure_lb(lb: LBInterface, snapshot: Snapshot) -> list[HostOp]:
         ops.extend(_bring_up(lb, link, is_up, vlans, snapshot))
     elif is_up:
         ops.extend(_take_down(lb, link, vlans, snapshot))
+    return ops
+
+
+def takeover_ops(step: Step, snapshot: Snapshot) -> list[HostOp] | None:
+    """A takeover's first moves, from links and addresses alone: link up and the announcement burst.
+
+    Only for a step that raises an LB interface NCC already set up exactly as asked (the same spec but for
+    `up`, its record on the link, the right MAC, the link down); None otherwise. The step itself runs
+    after, as usual (routes, VLANs, checks), and finds the link up: the clients move to this node without
+    waiting for the rest to be read and planned.
+    """
+    spec, old = step.spec, step.old
+    if step.op is not Op.UPDATE or not isinstance(spec, LBInterface) or not isinstance(old, LBInterface):
+        return None
+    if old.up or not spec.up or dataclasses.replace(old, up=True) != spec or spec.node_interface == spec.name:
+        return None
+    link = snapshot.link(spec.name)
+    record = decode_lb(link.name, link.alias) if link is not None else None
+    if link is None or link.up or record is None or record.lb != dataclasses.replace(spec, up=False):
+        return None
+    if link.mac != (spec.vmac if spec.use_vmac else (record.mac or link.mac)):
+        return None
+    addresses = [vip.ip for vip in _cluster_vips(spec)]
+    addresses += [a.interface.ip for a in global_addresses(snapshot, link) if a.interface.ip not in addresses]
+    ops: list[HostOp] = [SetLink(spec.name, up=True)]
+    if addresses:
+        ops.append(Announce(spec.name, tuple(addresses), burst=True))
     return ops
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,18 +103,32 @@ class Snapshot:
         return [r for r in self.routes if r.table == table]
 
 
-def read_snapshot(ipr: Any, tables: frozenset[int] = frozenset(), detail: bool = True) -> Snapshot:
-    """Dump the host network through `ipr` (a pyroute2 IPRoute); links only unless `detail`."""
+def read_snapshot(
+    ipr: Any, tables: frozenset[int] | Callable[[Snapshot], frozenset[int]] = frozenset(), detail: bool = True
+) -> Snapshot:
+    """Dump the host network through `ipr` (a pyroute2 IPRoute); links only unless `detail`.
+
+    `tables` are the routing tables whose routes are read beside the main table's defaults, or a function
+    of the links that says which (so the links are dumped once).
+    """
     snapshot = Snapshot({m["index"]: _link(m) for m in ipr.get_links()})
     if not detail:
         return snapshot
-    snapshot.addresses = [a for a in (_address(m) for m in ipr.get_addr()) if a is not None]
+    if callable(tables):
+        tables = tables(snapshot)
+    read_addresses(ipr, snapshot)
     snapshot.rules = [_rule(m) for m in ipr.get_rules(family=socket.AF_INET)]
     wanted = {MAIN_TABLE, *tables}
     for message in ipr.get_routes(family=socket.AF_INET):
         route = _route(message)
         if route.table in wanted and (route.table != MAIN_TABLE or route.dst.prefixlen == 0):
             snapshot.routes.append(route)
+    return snapshot
+
+
+def read_addresses(ipr: Any, snapshot: Snapshot) -> Snapshot:
+    """Fill in `snapshot`'s addresses (a links-only snapshot becomes links and addresses)."""
+    snapshot.addresses = [a for a in (_address(m) for m in ipr.get_addr()) if a is not None]
     return snapshot
 
 

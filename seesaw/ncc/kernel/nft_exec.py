@@ -11,6 +11,14 @@ line) and the errno it names, when it names one.
 
 The Python binding is the `nftables` module (Debian's python3-nftables, or
 `pip install pip-nftables` in a venv); it loads libnftables.so.1.
+
+libnftables is not documented as safe to call from two threads at once, not
+even on two contexts (it keeps global state: the cache, the netlink socket
+buffers, the parser's). NCC has several contexts (the services part, the
+filters part) and threads (the runner's worker, the services part's sender),
+so every call into the library, from making a context to each command and
+option switch, holds one process-wide lock, `LIBNFTABLES`: concurrent use is
+impossible, whoever calls.
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 from typing import Any, Protocol
+
+# Held around every call into libnftables in this process (re-entrant: `list` calls `text`).
+LIBNFTABLES = threading.RLock()
 
 # nft prints the kernel's refusal as "Error: Could not process rule: <strerror>".
 _ERRNO_BY_TEXT = {os.strerror(code): code for code in sorted(errno.errorcode, reverse=True)}
@@ -56,18 +68,28 @@ class Nft:
                 "`apt-get install nftables libnftables1 python3-nftables` (system Python) or "
                 f"`pip install pip-nftables` (venv, with libnftables1 installed) ({err})"
             ) from err
-        try:
-            self._nft = nftables.Nftables()
-        except OSError as err:
-            raise NftUnavailable(
-                f"libnftables.so.1 cannot be loaded: apt-get install libnftables1 ({err})", errno.ENOENT
-            ) from err
-        self._nft.set_json_output(False)
+        with LIBNFTABLES:
+            try:
+                self._nft = nftables.Nftables()
+            except OSError as err:
+                raise NftUnavailable(
+                    f"libnftables.so.1 cannot be loaded: apt-get install libnftables1 ({err})", errno.ENOENT
+                ) from err
+            self._nft.set_json_output(False)
         self.transactions = 0  # scripts the kernel accepted
+
+    def __del__(self) -> None:
+        # The binding frees its context (nft_ctx_free) when the last reference goes, on whatever
+        # thread that happens: let it go under the lock.
+        context = self.__dict__.pop("_nft", None)
+        if context is not None:
+            with LIBNFTABLES:
+                del context
 
     def run(self, script: str) -> None:
         """Apply `script` as one transaction; NftError (nothing applied) if any line is refused."""
-        rc, _, error = self._nft.cmd(script)
+        with LIBNFTABLES:
+            rc, _, error = self._nft.cmd(script)
         if rc != 0:
             raise NftError(_tidy(error) or f"nft failed (rc {rc}) without a message", errno_of(error))
         self.transactions += 1
@@ -78,11 +100,12 @@ class Nft:
         nft 1.0.6 cannot print every statement as JSON (a dynamic `update @map` says "stmt ops
         map have no json callback" on stderr): list such chains with `text`.
         """
-        self._nft.set_json_output(True)
-        try:
-            output = self.text(what, terse)
-        finally:
-            self._nft.set_json_output(False)
+        with LIBNFTABLES:
+            self._nft.set_json_output(True)
+            try:
+                output = self.text(what, terse)
+            finally:
+                self._nft.set_json_output(False)
         if output is None:
             return None
         listing: dict[str, Any] = json.loads(output)
@@ -90,11 +113,12 @@ class Nft:
 
     def text(self, what: str, terse: bool = False) -> str | None:
         """nft's listing of `what` (without set elements if `terse`), or None if it does not exist."""
-        self._nft.set_terse_output(terse)
-        try:
-            rc, output, error = self._nft.cmd(f"list {what}")
-        finally:
-            self._nft.set_terse_output(False)
+        with LIBNFTABLES:
+            self._nft.set_terse_output(terse)
+            try:
+                rc, output, error = self._nft.cmd(f"list {what}")
+            finally:
+                self._nft.set_terse_output(False)
         if rc != 0:
             if errno_of(error) == errno.ENOENT:
                 return None

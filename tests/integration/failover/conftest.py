@@ -23,7 +23,8 @@ from seesaw.lab.trials import SeesawPair
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The two-node lab, up once for the module."""
     require_lab()
-    running = Lab(tmp_path_factory.mktemp("failover"), topology.pair("fo-"))
+    # mh for the DSR HTTP service: a connection straddling a failover keeps its backend (topology.consistent)
+    running = Lab(tmp_path_factory.mktemp("failover"), topology.consistent(topology.pair("fo-")))
     running.up()
     try:
         yield running

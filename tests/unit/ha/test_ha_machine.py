@@ -139,8 +139,19 @@ def test_preempt_with_lower_priority_advert():
     assert h.state == m.State.BACKUP
 
 
-def test_priority_zero_takes_over_after_the_skew_only():
+def test_priority_zero_takes_over_at_once():
     h = Harness()
+    h.feed(m.Start())
+    h.feed(advert(200))  # a master
+    h.wait(0.5)
+    actions = h.feed(advert(0))  # ... leaving: a pair has no one to contend with, so no skew (Seesaw v2)
+    assert h.state == m.State.LEADER
+    assert actions[0] == m.BecomeLeader() and sent(actions) == [100] and m.ReportStatus() in actions
+    assert h.machine.status().last_takeover == 0.0
+
+
+def test_priority_zero_takes_over_after_the_skew_only_with_takeover_skew():
+    h = Harness(takeover_skew=True)
     h.feed(m.Start())
     h.wait(1.0)
     h.feed(advert(200))  # a master, advertising every second
@@ -432,9 +443,12 @@ def test_two_nodes_always_settle_on_one_leader(priorities, preempt, head_start):
         assert leader == 0, "without preempt, whoever leads first keeps it"
 
 
-def test_graceful_handover_between_two_nodes_takes_the_skew():
+def test_graceful_handover_between_two_nodes_takes_the_skew_with_takeover_skew():
     link = Link(
-        [config(priority=200, advert_interval_ms=100), config(local_address=PEER, priority=100, advert_interval_ms=100)]
+        [
+            config(priority=200, advert_interval_ms=100, takeover_skew=True),
+            config(local_address=PEER, priority=100, advert_interval_ms=100, takeover_skew=True),
+        ]
     )
     link.handle(0, m.Start())
     link.handle(1, m.Start())
@@ -465,3 +479,161 @@ def test_crash_of_the_leader_takes_master_down():
     status = link.machines[1].status()
     assert down - 0.1 <= status.since - crashed <= down
     assert status.last_takeover == pytest.approx(down, abs=0.001)
+
+
+def test_graceful_handover_between_two_nodes_is_immediate():
+    link = Link(
+        [config(priority=255, advert_interval_ms=100), config(local_address=PEER, priority=1, advert_interval_ms=100)]
+    )
+    link.handle(0, m.Start())
+    link.handle(1, m.Start())
+    link.run(1.0)
+    link.handle(0, m.Stop())
+    link.alive[0] = False
+    link.run(0.001)  # one hop of latency: the priority-1 node does not wait its 99.6 ms skew
+    assert link.states()[1] == m.State.LEADER
+
+
+# -- make before break: a hand-over that keeps serving until the new master speaks -----
+
+
+def test_failover_with_a_hold_stays_leader_until_the_new_master_is_heard_and_one_interval_more():
+    h = Harness(priority=200, handover_hold_ms=300, advert_interval_ms=100)
+    h.leader()
+    actions = h.feed(m.Failover())
+    assert sent(actions) == [0] and h.state == m.State.LEADER and m.ReportStatus() in actions
+    assert h.machine.status().handing_over
+    assert h.feed(m.Failover()) == []  # already handing over
+    assert h.feed(advert(0)) == []  # another goodbye changes nothing
+    assert sent(h.wait(0.1)) == [0]  # the goodbye again each interval (in case it was lost), nothing else
+    h.wait(0.05)
+    actions = h.feed(advert(100, interval_cs=10))  # the new master: its LB interface comes up next
+    assert actions == [m.SetTimer(h.clock.monotonic() + 0.1)] and h.state == m.State.LEADER
+    assert h.machine.status().master_address == PEER
+    assert h.feed(advert(100, interval_cs=10)) == []
+    assert sent(h.wait(0.099)) == [] and h.state == m.State.LEADER  # silent, still serving
+    actions = h.wait(0.001)
+    assert actions[0] == m.BecomeBackup() and h.state == m.State.BACKUP
+    status = h.machine.status()
+    assert not status.handing_over and status.master_address == PEER
+    h.feed(advert(100, interval_cs=10))
+    assert h.state == m.State.BACKUP  # no preempting back after an operator's failover
+
+
+def test_a_new_master_heard_late_does_not_stretch_the_hold():
+    h = Harness(priority=200, handover_hold_ms=300, advert_interval_ms=100)
+    h.leader()
+    h.feed(m.Failover())
+    h.wait(0.25)
+    assert h.feed(advert(100, interval_cs=10)) == [m.SetTimer(h.clock.monotonic() + 0.05)]
+    h.wait(0.05)
+    assert h.state == m.State.BACKUP
+
+
+def test_failover_hold_runs_out_without_a_new_master():
+    h = Harness(priority=200, handover_hold_ms=300, advert_interval_ms=100)
+    h.leader()
+    h.feed(m.Failover())
+    actions = h.wait(0.299)
+    assert sent(actions) == [0, 0] and h.state == m.State.LEADER
+    actions = h.wait(0.001)
+    assert m.BecomeBackup() in actions and h.state == m.State.BACKUP
+    h.wait(h.machine.master_down_interval())  # nobody took over: lead again rather than leave the VIPs unserved
+    assert h.state == m.State.LEADER
+
+
+def test_stop_while_handing_over_says_goodbye_and_leaves():
+    h = Harness(priority=200, handover_hold_ms=300, advert_interval_ms=100)
+    h.leader()
+    h.feed(m.Failover())
+    actions = h.feed(m.Stop())
+    assert sent(actions) == [0] and h.state == m.State.SHUTDOWN and not h.machine.status().handing_over
+
+
+def test_two_nodes_hand_over_make_before_break():
+    link = Link(
+        [
+            config(priority=255, advert_interval_ms=100, handover_hold_ms=300),
+            config(local_address=PEER, priority=1, advert_interval_ms=100, handover_hold_ms=300),
+        ]
+    )
+    link.handle(0, m.Start())
+    link.handle(1, m.Start())
+    link.run(1.0)
+    assert link.states() == [m.State.LEADER, m.State.BACKUP]
+    link.handle(0, m.Failover())
+    link.run(0.0003)  # the goodbye arrived; the new master's first advert is on its way
+    assert link.states() == [m.State.LEADER, m.State.LEADER]  # both serve a moment: make before break
+    link.run(0.1)
+    assert link.states() == [m.State.LEADER, m.State.LEADER]  # the old one, one interval after hearing it
+    link.run(0.001)
+    assert link.states() == [m.State.BACKUP, m.State.LEADER]
+    link.run(2.0)
+    assert link.states() == [m.State.BACKUP, m.State.LEADER]
+
+
+# -- FAULT: the node interface lost its link -----------------------------------------
+
+
+def test_link_down_as_leader_is_a_fault_and_link_up_rejoins_as_backup():
+    h = Harness(advert_interval_ms=100)
+    h.leader()
+    actions = h.feed(m.LinkDown("no carrier"))
+    assert actions == [m.CancelTimer(), m.BecomeFault("no carrier"), m.ReportStatus()]
+    assert h.state == m.State.FAULT and int(h.state) == common_pb2.HA_ERROR
+    assert h.machine.status().fault == "no carrier"
+    assert h.wait(5.0) == [] and h.feed(advert(1)) == []  # silent, no timer, deaf to adverts
+    assert h.feed(m.Failover()) == []
+    actions = h.feed(m.LinkUp())
+    assert actions[0] == m.BecomeBackup() and h.state == m.State.BACKUP and h.machine.status().fault == ""
+    h.feed(advert(50, interval_cs=10))  # the peer took over meanwhile: without preempt, it stays master
+    h.wait(0.2)
+    h.feed(advert(50, interval_cs=10))
+    assert h.state == m.State.BACKUP
+
+
+def test_link_down_while_backup_or_handing_over_or_stopped():
+    h = Harness(handover_hold_ms=300, advert_interval_ms=100)
+    h.feed(m.Start())
+    h.feed(m.LinkDown("down"))
+    assert h.state == m.State.FAULT
+    h.feed(m.LinkUp())
+    h.wait(h.machine.master_down_interval())
+    h.feed(m.Failover())
+    assert h.machine.status().handing_over
+    h.feed(m.LinkDown("down"))
+    assert h.state == m.State.FAULT and not h.machine.status().handing_over
+    h.feed(m.Stop())
+    assert h.state == m.State.SHUTDOWN
+    assert h.feed(m.LinkUp()) == []  # out of the election: stays out
+    h.feed(m.LinkDown("gone"))
+    assert h.feed(m.Start()) == [m.CancelTimer(), m.BecomeFault("gone"), m.ReportStatus()]  # starts in FAULT
+
+
+def test_a_cut_off_master_comes_back_as_backup_behind_the_new_one():
+    link = Link(
+        [config(priority=255, advert_interval_ms=100), config(local_address=PEER, priority=1, advert_interval_ms=100)]
+    )
+    link.handle(0, m.Start())
+    link.handle(1, m.Start())
+    link.run(1.0)
+    link.handle(0, m.LinkDown("no carrier"))
+    link.alive[0] = False  # cut off: it hears nothing
+    link.run(1.0)
+    assert link.states()[1] == m.State.LEADER
+    link.alive[0] = True
+    link.handle(0, m.LinkUp())
+    link.run(2.0)
+    assert link.states() == [m.State.BACKUP, m.State.LEADER]
+
+
+def test_a_shorter_hold_configured_while_handing_over_ends_it_sooner():
+    h = Harness(priority=200, handover_hold_ms=300, advert_interval_ms=100)
+    h.leader()
+    h.feed(m.Failover())
+    h.wait(0.05)
+    assert h.feed(m.Reconfigure(config(priority=200, handover_hold_ms=0, advert_interval_ms=100))) == [
+        m.SetTimer(h.clock.monotonic())
+    ]
+    h.wait(0.0)
+    assert h.state == m.State.BACKUP and not h.machine.status().handing_over

@@ -1,0 +1,81 @@
+"""A takeover's gratuitous ARP burst: sent at once, repeated shortly, cancelled by any later link change.
+
+The sender is a real datagram socket pair standing in for the AF_PACKET socket (which needs root and an
+interface): every frame sent arrives, in order, at the other end.
+"""
+
+import socket
+import time
+
+import pytest
+
+from seesaw.ncc.dataplane import DataplaneError
+from seesaw.ncc.kernel.host_reannounce import RETRY_DELAYS, Reannouncer
+
+
+class Wire:
+    """The receiving end of the sender's socket."""
+
+    def __init__(self) -> None:
+        self.sender, self.receiver = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.receiver.setblocking(False)
+        self.opened: list[str] = []
+
+    def open(self, interface: str) -> socket.socket:
+        self.opened.append(interface)
+        return self.sender
+
+    def frames(self) -> list[bytes]:
+        out = []
+        while True:
+            try:
+                out.append(self.receiver.recv(2048))
+            except BlockingIOError:
+                return out
+
+
+def test_the_series_lasts_less_than_one_failover_interval():
+    assert tuple(sorted(RETRY_DELAYS)) == RETRY_DELAYS and RETRY_DELAYS[-1] < 0.2
+
+
+def test_a_burst_goes_out_at_once_and_again_after_each_delay():
+    wire = Wire()
+    repeats = Reannouncer(delays=(0.01, 0.03), opener=wire.open)
+    repeats.announce("eth1", [b"a", b"b"])
+    assert wire.frames() == [b"a", b"b"]  # at once, before announce returned
+    repeats.join()
+    assert wire.frames() == [b"a", b"b", b"a", b"b"] and wire.opened == ["eth1"]
+    assert wire.sender.fileno() == -1  # the series closed its socket
+
+
+def test_a_link_change_cancels_the_repeats_not_yet_sent():
+    wire = Wire()
+    repeats = Reannouncer(delays=(0.05, 0.1), opener=wire.open)
+    repeats.announce("eth1", [b"a"])
+    repeats.changed()  # e.g. the node stepped down: the LB interface goes down
+    repeats.join()
+    assert wire.frames() == [b"a"]
+
+
+def test_a_send_error_ends_the_series_quietly():
+    wire = Wire()
+    repeats = Reannouncer(delays=(0.02, 0.04), opener=wire.open)
+    repeats.announce("eth1", [b"a"])
+    wire.receiver.close()  # the far end is gone: the next send fails
+    started = time.monotonic()
+    repeats.join()
+    assert time.monotonic() - started < 1.0 and not repeats.threads
+
+
+def test_a_first_send_that_fails_raises_what_it_means():
+    wire = Wire()
+    wire.receiver.close()
+    with pytest.raises(DataplaneError, match="cannot send on 'eth1'"):
+        Reannouncer(opener=wire.open).announce("eth1", [b"a"])
+    assert wire.sender.fileno() == -1
+
+
+def test_no_delays_means_one_burst():
+    wire = Wire()
+    Reannouncer(delays=(), opener=wire.open).announce("eth1", [b"a"])
+    assert wire.frames() == [b"a"] and wire.sender.fileno() == -1

@@ -1,0 +1,71 @@
+"""A cancelled Apply keeps NCC's dataplane lock until its worker thread has finished.
+
+A thread cannot be stopped: if the runner let go of its lock when the engine gave up on an Apply, the
+next call (the audit's read) would run in a second thread beside the first, inside libnftables or
+netlink at the same time. The dataplane here is the sim, gated so that its apply blocks until released.
+"""
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+from ncc_build import web
+
+from seesaw.common.clock import FakeClock
+from seesaw.ncc.dataplane import KernelState
+from seesaw.ncc.model import Request
+from seesaw.ncc.runner import Runner
+from seesaw.ncc.sim import SimDataplane
+from seesaw.ncc.steps import Step, StepResult
+
+
+class Gated(SimDataplane):
+    """The sim, whose apply waits for `release`, and which notes any call made while another runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self._busy = threading.Lock()
+        self.overlaps = 0
+        self.calls: list[str] = []
+
+    def _enter(self, name: str) -> None:
+        if not self._busy.acquire(blocking=False):
+            self.overlaps += 1
+            self._busy.acquire()
+        self.calls.append(name)
+
+    def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+        self._enter("apply")
+        try:
+            self.entered.set()
+            self.release.wait(5.0)
+            return super().apply(steps)
+        finally:
+            self._busy.release()
+
+    def read(self) -> KernelState:
+        self._enter("read")
+        try:
+            return super().read()
+        finally:
+            self._busy.release()
+
+
+def test_a_cancelled_apply_holds_the_lock_until_its_thread_is_done():
+    async def main() -> None:
+        sim = Gated()
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        apply = asyncio.create_task(runner.apply(Request((web(),))))
+        await asyncio.to_thread(sim.entered.wait, 5.0)
+        apply.cancel()  # the engine's deadline passed
+        read = asyncio.create_task(runner.read())
+        await asyncio.sleep(0.1)
+        assert not read.done() and sim.calls == ["read", "apply"]  # the read waits behind the running apply
+        sim.release.set()
+        await read
+        assert apply.cancelled() and sim.calls == ["read", "apply", "read"] and sim.overlaps == 0
+
+    asyncio.run(main())

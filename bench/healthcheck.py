@@ -21,12 +21,23 @@ kernel, on our core: the figures are lower than against remote backends.
   poller): the scheduler's own overhead is the gap to that one.
 * rss_per_check: resident memory added by loading `--checks` HTTP checks
   (parsed from the wire as the engine sends them, distinct targets) into a
-  scheduler, per check; goal at most 2 KiB. An info line gives the figure
-  for the TCP checks of the start-error run after every one of them ran.
+  scheduler, per check; goal at most 2 KiB. Baseline: the least any
+  scheduler must hold for them, the same CheckSet parsed from the same wire
+  and kept, with a dict from check id to its CheckConfig (each check must be
+  found by id for updates and removals): the configs alone, no state, no
+  timers. Each figure is taken in a fresh interpreter (this script run with
+  --rss-of), so neither reuses memory the other freed. An info line gives
+  the figure for the TCP checks of the start-error run after every one of
+  them ran.
 * start_error_p99: `--checks` TCP checks at `--rate` (interval = checks /
   rate: 30,000 checks every 6 s is 5,000 checks/s), how late each run starts
   against its due time, measured when the probe starts (p50/p99/max), with
-  the rate achieved and the share of the core used.
+  the rate achieved and the share of the core used. Baseline: a bare
+  asyncio loop on the same core firing `--checks` call_at timers at the same
+  rate (the same even spread over the interval, each re-armed one interval
+  on), each doing nothing but noting how late it fired, over the same
+  window: the lateness this loop on this machine gives for free. Every BENCH
+  line ends with the goal as an extra field.
 
 --quick keeps the whole run under a minute.
 """
@@ -36,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import socket
 import statistics
@@ -137,8 +149,8 @@ def check_set(n: int, port: int, interval_ms: int, kind: int = hc.CHECK_TCP, spr
     return hc.CheckSet(full=True, upsert=configs).SerializeToString()
 
 
-async def memory(n: int) -> tuple[float, float, float]:
-    """(bytes per check, seconds to apply the full set, seconds to build a full resync)."""
+async def memory(n: int) -> dict[str, float]:
+    """Bytes per check of a scheduler holding `n` checks, seconds to apply the full set and to build a resync."""
     wire = check_set(n, 80, 3_600_000, hc.CHECK_HTTP, spread_targets=True)
     gc.collect()
     before = rss_bytes()
@@ -152,7 +164,62 @@ async def memory(n: int) -> tuple[float, float, float]:
     t0 = time.perf_counter()
     await link.resync()
     resync_s = time.perf_counter() - t0
-    return per_check, apply_s, resync_s
+    return {"per_check": per_check, "apply_s": apply_s, "resync_s": resync_s}
+
+
+def memory_floor(n: int) -> dict[str, float]:
+    """Bytes per check of the least a scheduler must hold: the parsed CheckSet, its configs found by id."""
+    wire = check_set(n, 80, 3_600_000, hc.CHECK_HTTP, spread_targets=True)
+    gc.collect()
+    before = rss_bytes()
+    held = hc.CheckSet.FromString(wire)
+    by_id = {config.id: config for config in held.upsert}
+    gc.collect()
+    per_check = (rss_bytes() - before) / n
+    assert len(by_id) == n
+    return {"per_check": per_check}
+
+
+def rss_in_fresh_interpreter(what: str, n: int) -> subprocess.Popen[str]:
+    """This script run with --rss-of `what`: prints the figures as JSON."""
+    cmd = [sys.executable, __file__, "--rss-of", what, "--checks", str(n)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+
+
+def rss_result(proc: subprocess.Popen[str]) -> dict[str, float]:
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, proc.args))} failed with status {proc.returncode}")
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+async def bare_timers(n: int, rate: float, warmup: float, window: float) -> list[float]:
+    """How late `n` call_at timers fire at `rate` in all (spread and re-armed as the timetable does), over `window`."""
+    loop = asyncio.get_running_loop()
+    interval = n / rate
+    lateness: list[float] = []
+    measure_from = loop.time() + warmup
+    stop_at = measure_from + window
+
+    def fire(due: float) -> None:
+        now = loop.time()
+        if now >= measure_from:
+            lateness.append(now - due)
+        if now < stop_at:
+            loop.call_at(due + interval, fire, due + interval)
+
+    start = loop.time()
+    for i in range(n):
+        due = start + interval * i / n
+        loop.call_at(due, fire, due)
+    await asyncio.sleep(warmup + window)
+    return lateness
+
+
+def quantile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else 0.0
 
 
 async def bare_loop(port: int, seconds: float, own_connect: bool) -> float:
@@ -200,8 +267,7 @@ class Run:
     rss_per_check: float
 
     def quantile(self, q: float) -> float:
-        s = sorted(self.lateness)
-        return s[min(len(s) - 1, int(q * len(s)))] if s else 0.0
+        return quantile(self.lateness, q)
 
     @property
     def sustained(self) -> bool:
@@ -296,7 +362,12 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="short runs (under a minute in all)")
     p.add_argument("--checks", type=int, default=30_000, help="checks loaded (default: %(default)s)")
     p.add_argument("--rate", type=float, default=5000.0, help="checks per second to hold (default: %(default)s)")
+    p.add_argument("--rss-of", choices=("scheduler", "protos"), help=argparse.SUPPRESS)  # one memory figure, as JSON
     args = p.parse_args()
+    if args.rss_of:
+        figures = asyncio.run(memory(args.checks)) if args.rss_of == "scheduler" else memory_floor(args.checks)
+        print(json.dumps(figures))
+        return
     window = 2.0 if args.quick else 5.0
     bare_rounds = 1 if args.quick else 2
     start_window = args.checks / args.rate * (1.0 if args.quick else 3.0)
@@ -307,13 +378,15 @@ def main() -> None:
         port = int(server.stdout.readline())
         cpu_no, pinning = pin(server.pid)
         load_before = load_average()
-        per_check, apply_s, resync_s = asyncio.run(memory(args.checks))
+        mem = rss_result(rss_in_fresh_interpreter("scheduler", args.checks))  # one at a time: apply_s is timed
+        mem_floor = rss_result(rss_in_fresh_interpreter("protos", args.checks))
         baselines = [asyncio.run(bare_loop(port, window, False)) for _ in range(bare_rounds)]
         floors = [asyncio.run(bare_loop(port, window, True)) for _ in range(bare_rounds)]
-        best, tried = ladder(port, args.rate, window, cpu_no, 9 if args.quick else 16)
+        best, tried = ladder(port, args.rate, window, cpu_no, 7 if args.quick else 16)
         floors += [asyncio.run(bare_loop(port, window, True)) for _ in range(bare_rounds)]
         baselines += [asyncio.run(bare_loop(port, window, False)) for _ in range(bare_rounds)]
         timing = asyncio.run(run_at_rate(port, args.checks, args.rate, 0.5, start_window, cpu_no))
+        timers = asyncio.run(bare_timers(args.checks, args.rate, 0.5, start_window))
         load_after = load_average()
     finally:
         server.kill()
@@ -322,23 +395,34 @@ def main() -> None:
     baseline, floor = statistics.mean(baselines), statistics.mean(floors)
     ours = best.rate if best is not None else 0.0
     print(f"info: {pinning}; load average {load_before} before, {load_after} after")
-    applied = f"{args.checks} HTTP checks applied in {apply_s * 1000:.0f} ms"
-    print(f"info: {applied}; a full resync of them built in {resync_s * 1000:.0f} ms")
+    applied = f"{args.checks} HTTP checks applied in {mem['apply_s'] * 1000:.0f} ms"
+    print(f"info: {applied}; a full resync of them built in {mem['resync_s'] * 1000:.0f} ms")
     for run in tried:
         print(f"info: ladder: {run.describe()}")
     print(f"info: bare loops: sock_connect {baseline:.0f}/s, the daemon's connect path {floor:.0f}/s")
     print(f"info: start-error run: {timing.describe()}")
+    print(
+        f"info: bare call_at timers: {len(timers) / start_window:.0f} fired/s, late p50 "
+        f"{quantile(timers, 0.5) * 1000:.1f} ms, p99 {quantile(timers, 0.99) * 1000:.1f} ms, "
+        f"max {max(timers, default=0.0) * 1000:.1f} ms"
+    )
     print(f"info: {args.checks} TCP checks, after each ran: {timing.rss_per_check:.0f} bytes of RSS per check")
     print(
         f"BENCH tcp_checks_per_s ours={ours:.0f} baseline={baseline:.0f} ratio={ours / baseline:.2f} "
-        f"goal={args.rate:.0f} unit=checks/s"
+        f"unit=checks/s goal={args.rate:.0f} load={load_after.split()[0]}"
     )
-    print(f"BENCH rss_per_check ours={per_check:.0f} goal=2048 ratio={per_check / 2048:.2f} unit=bytes")
+    per_check, per_check_floor = mem["per_check"], mem_floor["per_check"]
     print(
-        f"BENCH start_error_p99 ours={timing.quantile(0.99) * 1000:.1f} p50={timing.quantile(0.5) * 1000:.1f} "
-        f"max={max(timing.lateness, default=0.0) * 1000:.1f} rate={timing.started / timing.window:.0f} "
-        f"configured={args.rate:.0f} checks={args.checks} runs={timing.started} skipped={timing.skipped} "
-        f"cpu={timing.cpu:.2f} goal={P99_GOAL_S * 1000:.0f} unit=ms"
+        f"BENCH rss_per_check ours={per_check:.0f} baseline={per_check_floor:.0f} "
+        f"ratio={per_check / per_check_floor:.2f} unit=bytes goal=2048 checks={args.checks}"
+    )
+    p99, timers_p99 = timing.quantile(0.99) * 1000, quantile(timers, 0.99) * 1000
+    print(
+        f"BENCH start_error_p99 ours={p99:.1f} baseline={timers_p99:.1f} ratio={p99 / max(timers_p99, 0.001):.2f} "
+        f"unit=ms p50={timing.quantile(0.5) * 1000:.1f} max={max(timing.lateness, default=0.0) * 1000:.1f} "
+        f"rate={timing.started / timing.window:.0f} configured={args.rate:.0f} checks={args.checks} "
+        f"runs={timing.started} skipped={timing.skipped} cpu={timing.cpu:.2f} goal={P99_GOAL_S * 1000:.0f} "
+        f"load={load_after.split()[0]}"
     )
 
 

@@ -11,7 +11,7 @@ The keys this project adds:
     [engine]    max_vserver_changes, max_delete_share, sync_port, sync_cert, sync_key, sync_ca,
                 config_source, config_check_interval_sec, config_archive_keep
     [config_server] port, ca_cert, timeout_sec (beside Seesaw's primary, secondary, tertiary)
-    [ecu]       control_port, monitor_port
+    [ecu]       control_port, monitor_port, audit_log_max_mb, audit_log_keep
 
 Values are read as Seesaw's goconf read them: booleans accept
 true/false/yes/no/on/off/1/0/t/f/y/n, integers are decimal, an empty value
@@ -182,6 +182,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Converter]] = {
     ("config_server", "timeout_sec"): ("config_server_timeout", _integer(1, 600, " seconds")),
     ("ecu", "control_port"): ("ecu_control_port", _PORT),
     ("ecu", "monitor_port"): ("ecu_monitor_port", _PORT),
+    ("ecu", "audit_log_max_mb"): ("audit_log_max_mb", _integer(1, 100_000, " MiB")),
+    ("ecu", "audit_log_keep"): ("audit_log_keep", _integer(0, 1000)),
 }
 _KNOWN_SECTIONS = {section for section, _ in _KEYS} | {"config_server", "extra_service_anycast"}
 

@@ -65,6 +65,8 @@ class Settings:
     # [ecu]
     ecu_control_port: int = 10256
     ecu_monitor_port: int = 10257
+    audit_log_max_mb: int = 10  # the audit log (<run-dir>/engine/audit.log) is rotated past this size
+    audit_log_keep: int = 5  # rotated audit logs kept (audit.log.1 .. audit.log.N); 0: none
     # Anything the file held that this version does not know: kept so that
     # nothing an operator set is silently lost, and reported as a warning.
     unknown_keys: tuple[str, ...] = field(default=(), compare=False)

@@ -33,6 +33,7 @@ Asyncio shell around it:
     service.py          the Engine servicer (CLI, ECU)
     dataplane_view.py   GetDataplane: NCC's state and counters, read through the NCC link
     auth_proxy.py       engine.sock's front door: SO_PEERCRED per connection, bytes spliced to the gRPC server
+    audit_log.py        the audit log file, rotated by size ([ecu] audit_log_max_mb, audit_log_keep)
     auth_guard.py       every call checked against auth.py; writes audited
     auth_server.py      the gRPC server behind the front door, assembled
     ha_link.py          the EngineHA servicer (HA's session; `stopping` when the engine stops for good)

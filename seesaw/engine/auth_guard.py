@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import inspect
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,12 @@ import grpc
 
 from seesaw.common import peercred
 from seesaw.engine import auth
+from seesaw.engine.audit_log import AuditLog
 from seesaw.engine.auth import Caller, Decision, Grants, Operation, RoleGroups
 from seesaw.engine.auth_proxy import CallerRegistry
 from seesaw.engine.core import Engine
 
 log = logging.getLogger(__name__)
-audit_log = logging.getLogger("seesaw.audit")
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,6 @@ _CURRENT: contextvars.ContextVar[Admitted | None] = contextvars.ContextVar("sees
 def current_caller() -> Admitted | None:
     """Who is calling, and with which role (set by the guard); None outside a guarded call."""
     return _CURRENT.get()
-
-
-class AuditLog:
-    """Audit lines go to the `seesaw.audit` logger and, if a path is given, are appended to that file."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-
-    def write(self, line: str) -> None:
-        audit_log.info("%s", line)
-        if self.path is None:
-            return
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with open(fd, "a") as f:
-                f.write(line + "\n")
-        except OSError as err:
-            log.error("cannot append to the audit log %s: %s", self.path, err)
 
 
 class EnginePolicy:

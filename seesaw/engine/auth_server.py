@@ -2,7 +2,7 @@
 
     <run-dir>/engine/engine.sock          the proxy (auth_proxy): anyone may connect, the kernel says who
     <private>/engine/engine.sock          the gRPC server, in a 0700 directory: only the proxy uses it
-    <run-dir>/engine/audit.log            one line per write: who, what, result
+    <run-dir>/engine/audit.log            one line per write: who, what, result (rotated by size, audit_log.py)
 
 `<private>` is `<run-dir>/engine/private`, or a 0700 directory under $TMPDIR
 named for the run dir when the run dir's path is too long for a socket name
@@ -24,8 +24,9 @@ from typing import Any
 
 from seesaw.common import paths
 from seesaw.common.rpc import AddServicer, UnixServer
+from seesaw.engine.audit_log import AuditLimits, AuditLog
 from seesaw.engine.auth import RoleGroups
-from seesaw.engine.auth_guard import AuditLog, AuthGuard, EnginePolicy
+from seesaw.engine.auth_guard import AuthGuard, EnginePolicy
 from seesaw.engine.auth_proxy import CallerRegistry, PeerProxy, local_caller
 from seesaw.engine.core import Engine
 
@@ -81,7 +82,8 @@ class GuardedServer:
         self.private = private
         self.server = UnixServer(private, "engine", dir_mode=0o700)
         self.registry = CallerRegistry()
-        self.guard = AuthGuard(self.registry, EnginePolicy(engine, groups), AuditLog(state / AUDIT_LOG), self.front)
+        audit = AuditLog(state / AUDIT_LOG, lambda: AuditLimits.from_settings(engine.settings))
+        self.guard = AuthGuard(self.registry, EnginePolicy(engine, groups), audit, self.front)
         own_uid = os.geteuid()
         self.proxy = PeerProxy(
             self.front, self.server.path, private / "peers", self.registry, lambda cred: local_caller(cred, own_uid)

@@ -43,7 +43,7 @@ from seesaw.engine.adoption import HEALTH_MARGIN, LB_HOLD, Adoption, DataplaneSn
 from seesaw.engine.checks import CheckKey, CheckStatus
 from seesaw.engine.ha_state import HAStateMachine, cluster_vip_ipv4, cluster_vip_ipv6, ha_config, this_node
 from seesaw.engine.healthchecks import PARTITION as MARKS_PARTITION
-from seesaw.engine.healthchecks import HealthcheckManager
+from seesaw.engine.healthchecks import HealthcheckManager, marks_held
 from seesaw.engine.marks import FWM_BASE, FWM_SIZE, MarkAllocator
 from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES, Overrides, destination_vserver
 from seesaw.engine.validation import config_problems
@@ -617,6 +617,8 @@ class Engine:
         if state is None:
             return
         snapshot = DataplaneSnapshot.from_state(state)
+        self.hc.adopt_marks(marks_held(state))  # the probe marks NCC holds stay: no rewrite of their services
+        self._dirty.add(MARKS_PARTITION)
         hold_lb = not self.ha.reported and self.ha.state != HAState.DISABLED
         self.adoption = Adoption(
             snapshot,

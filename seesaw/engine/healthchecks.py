@@ -16,7 +16,9 @@ Rules this file keeps (Seesaw v2's `engine/healthcheck.go`):
   gets a mark from 65536..81535 and an IPVS fwmark service forwarding that
   mark to the backend, so the probe reaches the backend exactly like client
   traffic. Those services form the `healthcheck-marks` partition; a mark is
-  given back once no check uses it.
+  given back once no check uses it. A restarted engine keeps the marks the
+  dataplane already forwards (`adopt_marks`, from NCC's state), whatever
+  order they were first handed out in, so its first Apply rewrites none.
 * A result for a checker is fanned out to every vserver check sharing it.
 
 Nothing here does I/O.
@@ -25,6 +27,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Collection
 
 from seesaw.config.model import Healthcheck, HealthcheckMode, HealthcheckType, IPAddress
@@ -40,6 +43,27 @@ CheckerKey = tuple[CheckKey, Healthcheck]
 
 _HTTP_TYPES = (HealthcheckType.HTTP, HealthcheckType.HTTPS)
 _MARK_FORWARDING = {HealthcheckMode.DSR: common_pb2.FWD_ROUTE, HealthcheckMode.TUN: common_pb2.FWD_TUNNEL}
+_FORWARDING_MODE = {forwarding: mode for mode, forwarding in _MARK_FORWARDING.items()}
+
+MarkKey = tuple[IPAddress, HealthcheckMode]
+
+
+def marks_held(state: ncc_pb2.DataplaneState) -> dict[MarkKey, int]:
+    """The probe marks a dataplane holds: its fwmark services in the probe range with one DSR/TUN destination."""
+    held: dict[MarkKey, int] = {}
+    for entry in state.services:
+        mark = entry.service.fwmark
+        if not CHECK_MARK_BASE <= mark < CHECK_MARK_BASE + CHECK_MARK_SIZE or len(entry.destinations) != 1:
+            continue
+        dest = entry.destinations[0].destination
+        mode = _FORWARDING_MODE.get(dest.forwarding)
+        try:
+            ip = ipaddress.ip_address(dest.address)
+        except ValueError:
+            continue
+        if mode is not None:
+            held.setdefault((ip, mode), mark)
+    return held
 
 
 def check_config(check_id: int, key: CheckKey, hc: Healthcheck, mark: int) -> healthcheck_pb2.CheckConfig:
@@ -176,6 +200,30 @@ class HealthcheckManager:
         if changed:
             self.version += 1
         if self._marks != marks_before:
+            self.marks_version += 1
+        return changed
+
+    def adopt_marks(self, held: dict[MarkKey, int]) -> bool:
+        """A warm restart: keep the marks the dataplane holds for the (backend, mode)s still checked, and hand out
+        the rest from what is left. True if the checker configs changed."""
+        wanted = {
+            (key.backend_ip, key.mode)
+            for checks in self._vserver_checks.values()
+            for key in checks
+            if key.mode in _MARK_FORWARDING
+        }
+        kept: dict[MarkKey, int] = {}
+        taken: set[int] = set()
+        for key, mark in held.items():
+            if key in wanted and mark not in taken:
+                kept[key] = mark
+                taken.add(mark)
+        self._mark_alloc = MarkAllocator(CHECK_MARK_BASE, CHECK_MARK_SIZE)
+        self._mark_alloc.reserve(taken)
+        before = self._marks
+        self._marks = kept
+        changed = self.rebuild()
+        if self._marks != before:
             self.marks_version += 1
         return changed
 

@@ -36,6 +36,15 @@ class MarkAllocator:
         self._used.add(mark)
         return mark
 
+    def reserve(self, marks: set[int]) -> None:
+        """Take these particular free marks (a warm restart keeps the marks the dataplane holds)."""
+        taken = {m for m in marks if self.base <= m < self.base + self.size} - self._used
+        if not taken:
+            return
+        self._used |= taken
+        self._free = [m for m in self._free if m not in taken]
+        heapq.heapify(self._free)
+
     def put(self, mark: int) -> None:
         if mark not in self._used:
             raise ValueError(f"mark {mark} was not allocated from this range")

@@ -14,6 +14,8 @@ wrong and the exact command or file edit that fixes it:
     cluster VIP     inside the node NIC's network (P6)
     default route   any interface name, ECMP, device-only (P4: the original's regex)
     dummy           dummy link kind for dummy0, or the lo fallback (P3)
+    anycast         with anycast on (or anycast VIPs in cluster.pb), a BGP speaker NCC can drive:
+                    FRR installed, bgpd enabled in /etc/frr/daemons and answering on its VTY socket
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ import difflib
 import ipaddress
 import socket
 
-from seesaw.config.model import Cluster, IPAddress
+from seesaw.config.model import Cluster, IPAddress, VIPType
 from seesaw.config.settings import Settings
 from seesaw.ncc.kernel.host_snapshot import Address, Snapshot
 from seesaw.ncc.select import DataplaneUnavailable, choose
-from seesaw.preflight.facts import Facts, Module
+from seesaw.preflight.facts import BGPSpeaker, Facts, Module
 from seesaw.preflight.result import Result, fail, ok, warn
 
 MODULES_LOAD = "/etc/modules-load.d/seesaw.conf"
+FRR_RESTART = "systemctl restart frr   (journalctl -u frr says why bgpd did not start)"
+ANYCAST_SHOWN = 3
 NFT_INSTALL = "apt-get install nftables libnftables1 python3-nftables   (in a venv: pip install pip-nftables)"
 
 
@@ -265,6 +269,75 @@ def dummy(facts: Facts, settings: Settings) -> Result:
     )
 
 
+def _anycast_vips(cluster: Cluster | None) -> list[str]:
+    if cluster is None:
+        return []
+    found = {str(vip.ip) for vs in cluster.vservers.values() for vip in vs.vips.values() if vip.type is VIPType.ANYCAST}
+    return sorted(found)
+
+
+def _listed(vips: list[str]) -> str:
+    more = f" and {len(vips) - ANYCAST_SHOWN} more" if len(vips) > ANYCAST_SHOWN else ""
+    return f"{', '.join(vips[:ANYCAST_SHOWN])}{more}"
+
+
+def _speaker_problem(speaker: BGPSpeaker) -> tuple[str, list[str]]:
+    """Why NCC cannot drive bgpd, and the fixes, most basic first."""
+    daemons = speaker.daemons
+    if not speaker.installed:
+        return "FRR's bgpd is not installed", [
+            "apt-get install frr",
+            f"set `bgpd=yes` in {daemons}",
+            FRR_RESTART,
+        ]
+    if speaker.enabled is None:
+        return f"FRR is installed but has no {daemons}", [
+            "apt-get install --reinstall frr",
+            f"set `bgpd=yes` in {daemons}",
+            FRR_RESTART,
+        ]
+    if not speaker.enabled:
+        return f"bgpd is not enabled in {daemons} (FRR starts it only with bgpd=yes)", [
+            f"sed -i 's/^bgpd=.*/bgpd=yes/' {daemons}",
+            FRR_RESTART,
+        ]
+    return f"bgpd is enabled but does not answer: {speaker.error}", [
+        FRR_RESTART,
+        "if bgpd's VTY socket is elsewhere, give seesaw-ncc --bgpd-vty <path> (args in [ncc] of watchdog.cfg)",
+    ]
+
+
+def anycast(speaker: BGPSpeaker, settings: Settings, cluster: Cluster | None) -> Result:
+    """Anycast VIPs are advertised by FRR's bgpd, which NCC drives over its VTY socket: is it there when needed?"""
+    vips = _anycast_vips(cluster)
+    if not settings.anycast_enabled:
+        if not vips:
+            return ok("anycast", "off (anycast_enabled = false in [cluster] of seesaw.cfg): no BGP speaker needed")
+        fixes = ["set `anycast_enabled = true` in [cluster] of seesaw.cfg"]
+        if not speaker.usable:
+            fixes += _speaker_problem(speaker)[1]
+        return warn(
+            "anycast",
+            f"cluster.pb has anycast VIPs ({_listed(vips)}) but anycast_enabled = false in [cluster] of seesaw.cfg: "
+            "they are never advertised, so no traffic reaches them",
+            *fixes,
+        )
+    ip = settings.node_ipv4 or settings.node_ipv6
+    node_entry = cluster.node_by_ip(ip) if cluster is not None and ip is not None else None
+    if node_entry is not None and not node_entry.anycast_enabled:
+        return ok("anycast", f"{node_entry.hostname} has anycast disabled in cluster.pb: no BGP speaker needed")
+    if speaker.usable:
+        return ok("anycast", f"bgpd answers at {speaker.vty}: NCC can advertise the anycast VIPs")
+    why, fixes = _speaker_problem(speaker)
+    what = f"the anycast VIPs ({_listed(vips)}) and" if vips else "the"
+    return fail(
+        "anycast",
+        f"anycast_enabled = true in seesaw.cfg but no BGP speaker is usable: {why}; "
+        f"{what} service anycast addresses are never advertised",
+        *fixes,
+    )
+
+
 def kernel(facts: Facts, backend: str, source: str) -> list[Result]:
     """The checks that need no config."""
     results = [privileges(facts)]
@@ -282,4 +355,6 @@ def host(facts: Facts, settings: Settings, cluster: Cluster | None) -> list[Resu
     if cluster is not None:
         results += [node(facts, settings, cluster), cluster_vip(facts, settings, cluster)]
     results += [default_route(facts, settings), dummy(facts, settings)]
+    if facts.bgp is not None:
+        results.append(anycast(facts.bgp, settings, cluster))
     return results

@@ -3,6 +3,11 @@
     run_doctor(config_dir, out) -> exit status (0: no FAIL)
     startup_checks(config_dir, backend) -> results NCC logs; any FAIL refuses the start
 
+The doctor also checks the BGP speaker anycast needs, on the VTY socket NCC
+is given (--bgpd-vty in [ncc] args of <config_dir>/watchdog.cfg, else FRR's
+default); NCC's start does not wait for it (bgpd may start after Seesaw, and
+NCC serves everything else without it).
+
 Reads <config_dir>/seesaw.cfg and cluster.pb (through seesaw.config), gathers
 the facts of this network namespace once (facts.py) and runs the checks
 (checks.py). A config that does not load is one FAIL naming file:line:col,
@@ -21,6 +26,7 @@ from seesaw.config.errors import ConfigError
 from seesaw.config.model import Cluster
 from seesaw.config.seesaw_cfg import read_settings_file
 from seesaw.config.settings import Settings
+from seesaw.ncc.bgp import DEFAULT_VTY
 from seesaw.preflight import checks
 from seesaw.preflight.facts import Facts, System
 from seesaw.preflight.result import Result, Status, fail, failed, format_report, ok, warn
@@ -85,9 +91,27 @@ def diagnose(
     return results
 
 
+def ncc_bgpd_vty(config_dir: Path) -> Path:
+    """The VTY socket seesaw-ncc talks to bgpd on: --bgpd-vty in [ncc] args of watchdog.cfg, else FRR's default."""
+    from seesaw.watchdog.config import ConfigError as WatchdogConfigError
+    from seesaw.watchdog.config import load
+
+    try:
+        ncc = load(config_dir / "watchdog.cfg").services.get("ncc")
+    except WatchdogConfigError:
+        return DEFAULT_VTY
+    args = list(ncc.args) if ncc is not None else []
+    for i, arg in enumerate(args):
+        if arg == "--bgpd-vty" and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--bgpd-vty="):
+            return Path(arg.partition("=")[2])
+    return DEFAULT_VTY
+
+
 def run_doctor(config_dir: Path, out: TextIO, system: System | None = None) -> int:
     """Check this host for everything Seesaw needs; print one line per check and the fixes. 0 when nothing FAILs."""
-    results = diagnose(config_dir, (system or System()).gather())
+    results = diagnose(config_dir, (system or System()).gather(bgpd_vty=ncc_bgpd_vty(config_dir)))
     out.write(format_report(results))
     return 1 if failed(results) else 0
 

@@ -5,12 +5,19 @@
 uses select.py's probes for IPVS and libnftables. Where a kernel module is
 missing it tries `modprobe` once (ip_vs, nf_conntrack, dummy), as the fix
 would, and records what modprobe said; `modprobe=False` only looks.
+
+Asked for a VTY socket (`gather(bgpd_vty=...)`), it also looks at the BGP
+speaker anycast needs, FRR's bgpd: installed (<frr_libexec>/bgpd), enabled
+(`bgpd=yes` in /etc/frr/daemons), and answering on that socket the way NCC
+talks to it (connect, `enable`; seesaw.ncc.bgp).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +26,16 @@ from pathlib import Path
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from seesaw.ncc.bgp import vty
 from seesaw.ncc.kernel.host_snapshot import Snapshot, read_snapshot
 from seesaw.ncc.select import CAP_NET_ADMIN, Probe, has_capability, probe_ipvs, probe_nftables
 
 CONNTRACK_SYSCTL = ("net", "netfilter", "nf_conntrack_tcp_timeout_established")
 MODPROBE_TIMEOUT = 20.0
+VTY_TIMEOUT = 3.0
+FRR_LIBEXEC = Path("/usr/lib/frr")
+FRR_DAEMONS = Path("/etc/frr/daemons")
+_DAEMONS_BGPD = re.compile(r"^\s*bgpd\s*=\s*\"?(\w+)\"?\s*(?:#.*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,21 @@ class Module:
     present: bool
     loaded_now: bool = False  # modprobe loaded it during this run
     modprobe_error: str = ""  # modprobe's complaint when it could not
+
+
+@dataclass(frozen=True)
+class BGPSpeaker:
+    """FRR's bgpd as NCC would reach it."""
+
+    vty: Path  # the VTY socket NCC talks to
+    installed: bool  # the bgpd program is there
+    daemons: Path  # FRR's list of daemons to start
+    enabled: bool | None  # `bgpd=yes` in it; None: no such file
+    error: str = ""  # why the VTY did not answer `enable` ("" when it did)
+
+    @property
+    def usable(self) -> bool:
+        return not self.error
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ class Facts:
     dummy: Module  # the `dummy` link kind
     snapshot: Snapshot  # links, addresses and the main table's default routes
     snapshot_error: str = ""
+    bgp: BGPSpeaker | None = None  # None: not looked at
 
 
 class System:
@@ -56,13 +84,18 @@ class System:
         proc_sys: Path = Path("/proc/sys"),
         sys_module: Path = Path("/sys/module"),
         run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+        frr_libexec: Path = FRR_LIBEXEC,
+        frr_daemons: Path = FRR_DAEMONS,
     ) -> None:
         self.modprobe = modprobe
         self.proc_sys = proc_sys
         self.sys_module = sys_module
         self._run = run
+        self.frr_libexec = frr_libexec
+        self.frr_daemons = frr_daemons
 
-    def gather(self) -> Facts:
+    def gather(self, bgpd_vty: Path | None = None) -> Facts:
+        """The facts of this host; those of the BGP speaker too when given the VTY socket NCC uses."""
         snapshot, snapshot_error = self._snapshot()
         ipvs = probe_ipvs()
         ipvs_module = Module(ipvs.ok)
@@ -87,7 +120,17 @@ class System:
             dummy=dummy,
             snapshot=snapshot,
             snapshot_error=snapshot_error,
+            bgp=self._bgp(bgpd_vty) if bgpd_vty is not None else None,
         )
+
+    def _bgp(self, path: Path) -> BGPSpeaker:
+        installed = os.access(self.frr_libexec / "bgpd", os.X_OK)
+        try:
+            found = _DAEMONS_BGPD.findall(self.frr_daemons.read_text(errors="replace"))
+            enabled: bool | None = bool(found) and found[-1].lower() == "yes"
+        except OSError:
+            enabled = None
+        return BGPSpeaker(path, installed, self.frr_daemons, enabled, probe_vty(path))
 
     def _snapshot(self) -> tuple[Snapshot, str]:
         try:
@@ -116,3 +159,31 @@ class System:
             return Module(probe(), modprobe_error=said)
         present = probe()
         return Module(present, loaded_now=present)
+
+
+def probe_vty(path: Path, timeout: float = VTY_TIMEOUT) -> str:
+    """Connect to a daemon's VTY socket and ask for `enable`, as NCC does: "" if it answered yes, else why not."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(vty.encode("enable"))
+            decoder = vty.Decoder()
+            replies: list[vty.Reply] = []
+            while not replies:
+                data = sock.recv(4096)
+                if not data:
+                    return f"bgpd at {path} closed the connection before answering `enable`"
+                replies = decoder.feed(data)
+    except FileNotFoundError:
+        return f"there is no VTY socket at {path}"
+    except ConnectionRefusedError:
+        return f"nothing listens at {path} (a stale socket: bgpd stopped)"
+    except (ConnectionResetError, BrokenPipeError):
+        return f"bgpd at {path} closed the connection before answering `enable`"
+    except TimeoutError:
+        return f"bgpd at {path} did not answer `enable` within {timeout:g} s"
+    except OSError as err:
+        return f"cannot talk to bgpd at {path}: {err.strerror or err}"
+    reply = replies[0]
+    return "" if reply.ok else f"bgpd at {path} refused `enable`: {reply.describe()}"

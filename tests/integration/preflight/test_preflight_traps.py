@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pyroute2 import netns as pyroute2_netns
 
+from seesaw.lab import frr
 from seesaw.ncc.select import probe_ipvs
 
 pytestmark = [pytest.mark.netns, pytest.mark.skipif(os.geteuid() != 0, reason="needs root in a network namespace")]
@@ -24,12 +25,13 @@ node { fqdn: "lb2." ipv4: "10.0.0.3/24" status: PRODUCTION }
 """
 
 
-def seesaw_cfg(node="eth0", lb="eth1", vip="10.0.0.10", backend="auto"):
+def seesaw_cfg(node="eth0", lb="eth1", vip="10.0.0.10", backend="auto", anycast=False):
     return f"""
 [cluster]
 name = test
 node_ipv4 = 10.0.0.2
 vip_ipv4 = {vip}
+anycast_enabled = {str(anycast).lower()}
 [interface]
 node = {node}
 lb = {lb}
@@ -69,12 +71,16 @@ def build(ns, node="eth0", lb="eth1", default=True, node_bridge=False):
         sh(f"ip -n {ns} route add default via 10.0.0.1 dev {node}")
 
 
-def doctor(ns, tmp_path: Path, cfg: str, mask: str = ""):
+def doctor(ns, tmp_path: Path, cfg: str, mask: str = "", setup: str = "", cluster: str = CLUSTER):
+    """The doctor's exit status and report; `mask` hides a directory, `setup` runs first (both in a private mount
+    namespace: what they change is gone with the doctor)."""
     (tmp_path / "seesaw.cfg").write_text(cfg)
-    (tmp_path / "cluster.pb").write_text(CLUSTER)
+    (tmp_path / "cluster.pb").write_text(cluster)
     run = f"{sys.executable} -m seesaw.preflight --config-dir {tmp_path}"
     if mask:  # hide a /proc/sys directory, as a kernel without the module would
-        run = f"unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs {mask} && exec {run}'"
+        setup = f"mount -t tmpfs tmpfs {mask}" + (f" && {setup}" if setup else "")
+    if setup:
+        run = f"unshare --mount --propagation private sh -c '{setup} && exec {run}'"
     done = subprocess.run(f"ip netns exec {ns} {run}", shell=True, capture_output=True, text=True, timeout=60)
     return done.returncode, done.stdout
 
@@ -170,3 +176,66 @@ def test_p3_dummy0_missing(node_ns, tmp_path):
         assert "anycast and dedicated VIPs go on lo instead" in text
         assert "fix: modprobe dummy" in text and "fix: echo dummy >> /etc/modules-load.d/seesaw.conf" in text
     assert status == 0
+
+
+ANYCAST_VSERVER = """
+vserver {
+  name: "dns@test"
+  entry_address { fqdn: "dns." ipv4: "192.168.255.1/32" status: PRODUCTION }
+  rp: "ops"
+  vserver_entry { protocol: UDP port: 53 scheduler: RR }
+}
+"""
+
+
+def frr_as_packaged(bgpd: str) -> str:
+    """Shell: this host's /etc/frr replaced by one whose daemons file says `bgpd=<bgpd>`."""
+    return f'mount -t tmpfs tmpfs /etc/frr && printf "zebra=yes\\nbgpd={bgpd}\\n" > /etc/frr/daemons'
+
+
+def test_anycast_without_a_bgp_speaker(node_ns, tmp_path):
+    # Seesaw v2 made a first start without its BGP speaker fatal; the doctor says which part is missing, and how.
+    build(node_ns)
+    cluster = CLUSTER + ANYCAST_VSERVER
+    (tmp_path / "watchdog.cfg").write_text(f"[ncc]\nbinary = seesaw-ncc\nargs = --bgpd-vty {tmp_path}/bgpd.vty\n")
+    cfg = seesaw_cfg(anycast=True)
+    status, report = doctor(node_ns, tmp_path, cfg, mask="/usr/lib/frr", cluster=cluster, setup=frr_as_packaged("no"))
+    assert block(report, "anycast") == (
+        "FAIL  anycast: anycast_enabled = true in seesaw.cfg but no BGP speaker is usable: FRR's bgpd is not "
+        "installed; the anycast VIPs (192.168.255.1) and service anycast addresses are never advertised\n"
+        "      fix: apt-get install frr\n"
+        "      fix: set `bgpd=yes` in /etc/frr/daemons\n"
+        "      fix: systemctl restart frr   (journalctl -u frr says why bgpd did not start)"
+    )
+    assert status == 1
+    if frr.missing():
+        pytest.skip(f"the other cases need FRR installed: {frr.missing()}")
+    status, report = doctor(node_ns, tmp_path, cfg, cluster=cluster, setup=frr_as_packaged("no"))
+    assert block(report, "anycast").splitlines()[1:] == [
+        "      fix: sed -i 's/^bgpd=.*/bgpd=yes/' /etc/frr/daemons",
+        "      fix: systemctl restart frr   (journalctl -u frr says why bgpd did not start)",
+    ]
+    assert "bgpd is not enabled in /etc/frr/daemons (FRR starts it only with bgpd=yes)" in report
+    assert status == 1
+    status, report = doctor(node_ns, tmp_path, cfg, cluster=cluster, setup=frr_as_packaged("yes"))
+    assert f"bgpd is enabled but does not answer: there is no VTY socket at {tmp_path}/bgpd.vty" in block(
+        report, "anycast"
+    )
+    assert status == 1
+    # bgpd running (here: FRR's own bgpd, standalone, its VTY socket where watchdog.cfg points NCC)
+    with frr.running(standalone=True) as bgpd:
+        (tmp_path / "watchdog.cfg").write_text(f"[ncc]\nbinary = seesaw-ncc\nargs = --bgpd-vty {bgpd.bgpd_vty}\n")
+        status, report = doctor(node_ns, tmp_path, cfg, cluster=cluster, setup=frr_as_packaged("yes"))
+    assert block(report, "anycast") == (
+        f"ok    anycast: bgpd answers at {bgpd.bgpd_vty}: NCC can advertise the anycast VIPs"
+    )
+    # anycast VIPs in cluster.pb with anycast off: a warning, not a failure
+    status, report = doctor(node_ns, tmp_path, seesaw_cfg(), cluster=cluster, setup=frr_as_packaged("yes"))
+    assert block(report, "anycast").startswith(
+        "warn  anycast: cluster.pb has anycast VIPs (192.168.255.1) but anycast_enabled = false"
+    )
+    # nothing anycast: nothing to say but that
+    status, report = doctor(node_ns, tmp_path, seesaw_cfg())
+    assert block(report, "anycast") == (
+        "ok    anycast: off (anycast_enabled = false in [cluster] of seesaw.cfg): no BGP speaker needed"
+    )

@@ -89,3 +89,23 @@ def test_missing_client_files_and_bad_targets(lab: Lab, tmp_path):
     )
     # Mistyped commands need no connection at all.
     assert one_line(seesaw(lab, files, "-c", "show vsx")) == "Unknown command."
+
+
+def test_config_reload_end_to_end(lab: Lab):
+    """`config reload` and `config reload force` over the ECU reach the engine as the certificate's user, audited."""
+    admin = lab.client("cli-reload", "erin", ("seesaw-admin",))
+    for argv, what in (("config reload", "ReloadConfig"), ("config reload force", "Reload force")):
+        proc = seesaw(lab, admin, "-c", argv)
+        assert (proc.returncode, proc.stderr) == (0, ""), proc
+        assert proc.stdout.startswith("Configuration reload requested.\n")
+        line = next(line for line in reversed(lab.audit_lines()) if line.startswith("who=erin "))
+        assert f"what={what!r}" in line
+        assert "via ecu, certificate 'CN=erin,OU=seesaw-admin,O=Example'" in line
+        assert " result=ok" in line
+    ops = lab.client("cli-reload-ops", "alice")  # ops on web1 only: a reload is the admin's
+    assert one_line(seesaw(lab, ops, "-c", "config reload force")) == (
+        "Permission denied: Reload force needs the admin role; alice has role ops"
+    )
+    assert lab.audit_lines()[-1].startswith("who=alice ") and lab.audit_lines()[-1].endswith(
+        "result=denied: Reload force needs the admin role; alice has role ops"
+    )

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -360,3 +361,53 @@ async def _dests_of(h: Harness, service: str) -> list[str]:
 async def _lb_up(h: Harness, up: bool) -> bool:
     state = await h.state()
     return state.lb.name == "eth1" and state.lb.up is up
+
+
+def test_failover_on_the_backup_names_the_master(tmp_path: Path) -> None:
+    """`seesaw failover` on the backup: one line saying where to run it, exit status 1, nothing asked of HA."""
+
+    async def scenario() -> None:
+        h = Harness(tmp_path)
+        h.write(cluster_text(1))
+        async with h.running():
+            ha_queue: asyncio.Queue[ha_pb2.HAReport | None] = asyncio.Queue()
+
+            async def reports() -> AsyncIterator[ha_pb2.HAReport]:
+                while (r := await ha_queue.get()) is not None:
+                    yield r
+
+            session = h.ha.HASession(reports())
+            await session.read()  # the HA config
+            await ha_queue.put(ha_pb2.HAReport(status=ha_pb2.HAStatus(state=common_pb2.HA_BACKUP)))
+            await eventually(lambda: _eq(_ha_state(h), common_pb2.HA_BACKUP), "the engine to take the BACKUP report")
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "seesaw.cli",
+                "--engine",
+                str(paths.socket_path(h.run_dir, "engine")),
+                "-c",
+                "failover",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(cli.communicate(), 60)
+            assert (cli.returncode, out.decode(), err.decode()) == (
+                1,
+                "",
+                "This node is not the master (it is BACKUP); run failover on seesaw1-2.example.com.\n",
+            )
+            # HA was asked for nothing: the next command it gets is whatever comes after this one.
+            reply = await h.engine.GetHAStatus(common_pb2.Empty(), timeout=2)
+            assert reply.state == common_pb2.HA_BACKUP
+            await ha_queue.put(ha_pb2.HAReport(status=ha_pb2.HAStatus(state=common_pb2.HA_LEADER)))
+            await eventually(lambda: _lb_up(h, True), "LB interface up")
+            assert "hand over to its peer" in (await h.engine.Failover(common_pb2.Empty(), timeout=2)).message
+            assert (await session.read()).failover is True  # the first failover HA hears of is the master's
+            await ha_queue.put(None)
+
+    run(scenario())
+
+
+async def _ha_state(h: Harness) -> int:
+    return (await h.engine.GetHAStatus(common_pb2.Empty(), timeout=2)).state

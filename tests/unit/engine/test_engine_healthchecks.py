@@ -18,10 +18,10 @@ from seesaw.config.model import (
     Vserver,
     VserverEntry,
 )
-from seesaw.engine.healthchecks import PARTITION, HealthcheckManager, checkset_delta
+from seesaw.engine.healthchecks import PARTITION, HealthcheckManager, checkset_delta, marks_held
 from seesaw.engine.marks import CHECK_MARK_BASE, FWM_BASE, FWM_SIZE, MarkAllocator
 from seesaw.engine.vserver import Check, VserverMachine
-from seesaw.pb import common_pb2, healthcheck_pb2
+from seesaw.pb import common_pb2, healthcheck_pb2, ncc_pb2
 
 TCP_81 = Healthcheck(
     name="TCP/81_0",
@@ -237,6 +237,69 @@ def test_dsr_checks_get_marks_and_mark_services() -> None:
     assert [s.fwmark for s in hcm.partition().services] == [CHECK_MARK_BASE + 1]
     hcm.update("v", None)
     assert list(hcm.partition().services) == []
+
+
+def test_adopted_marks_are_kept_and_the_rest_fill_the_gaps() -> None:
+    dsr = Healthcheck(name="HTTP/80_0", type=HealthcheckType.HTTP, mode=HealthcheckMode.DSR, port=80)
+    tun = dataclasses.replace(dsr, name="HTTP/80_1", mode=HealthcheckMode.TUN)
+    k1 = key("10.1.0.1", "10.2.0.1", 80, dsr.name, 80, 6, HealthcheckMode.DSR, HealthcheckType.HTTP)
+    k2 = key("10.1.0.1", "10.2.0.2", 80, dsr.name, 80, 6, HealthcheckMode.DSR, HealthcheckType.HTTP)
+    k3 = key("10.1.0.1", "10.2.0.1", 80, tun.name, 80, 6, HealthcheckMode.TUN, HealthcheckType.HTTP)
+    checks = {k1: Check(k1, dsr), k2: Check(k2, dsr), k3: Check(k3, tun)}
+    # What the dataplane holds: 10.2.0.2 DSR on the first mark, a mark for a backend no longer checked, a
+    # vserver fwmark service and a NAT destination (neither is a probe mark), and a second claim on one mark.
+    state = ncc_pb2.DataplaneState()
+    for mark, address, forwarding in [
+        (CHECK_MARK_BASE, "10.2.0.2", common_pb2.FWD_ROUTE),
+        (CHECK_MARK_BASE + 2, "10.2.0.9", common_pb2.FWD_ROUTE),
+        (FWM_BASE, "10.2.0.1", common_pb2.FWD_ROUTE),
+        (CHECK_MARK_BASE + 3, "10.2.0.1", common_pb2.FWD_MASQ),
+        (CHECK_MARK_BASE, "10.2.0.1", common_pb2.FWD_TUNNEL),
+    ]:
+        entry = state.services.add(service=ncc_pb2.Service(fwmark=mark))
+        entry.destinations.add(destination=ncc_pb2.Destination(address=address, forwarding=forwarding))
+    held = marks_held(state)
+    assert held == {
+        (ip("10.2.0.2"), HealthcheckMode.DSR): CHECK_MARK_BASE,
+        (ip("10.2.0.9"), HealthcheckMode.DSR): CHECK_MARK_BASE + 2,
+        (ip("10.2.0.1"), HealthcheckMode.TUN): CHECK_MARK_BASE,
+    }
+    hcm = HealthcheckManager()
+    hcm.update("v", checks)  # loaded before NCC's state is known: lowest first, in the order met
+    assert hcm.marks()[(ip("10.2.0.1"), HealthcheckMode.DSR)] == CHECK_MARK_BASE
+    assert hcm.adopt_marks(held) is True  # the checker configs carry the marks: they changed
+    assert hcm.marks() == {
+        (ip("10.2.0.2"), HealthcheckMode.DSR): CHECK_MARK_BASE,  # kept
+        (ip("10.2.0.1"), HealthcheckMode.DSR): CHECK_MARK_BASE + 1,  # the lowest free
+        (ip("10.2.0.1"), HealthcheckMode.TUN): CHECK_MARK_BASE + 2,  # its held mark was taken; 10.2.0.9's is free
+    }
+    assert {(c.backend, c.mode): c.mark for c in hcm.configs().values()} == {
+        ("10.2.0.1", healthcheck_pb2.MODE_DSR): CHECK_MARK_BASE + 1,
+        ("10.2.0.2", healthcheck_pb2.MODE_DSR): CHECK_MARK_BASE,
+        ("10.2.0.1", healthcheck_pb2.MODE_TUN): CHECK_MARK_BASE + 2,
+    }
+    assert [s.fwmark for s in hcm.partition().services] == [CHECK_MARK_BASE, CHECK_MARK_BASE + 1, CHECK_MARK_BASE + 2]
+    # adopting what it would now hand NCC changes nothing
+    now = ncc_pb2.DataplaneState(
+        services=[
+            ncc_pb2.ServiceStats(
+                service=svc, destinations=[ncc_pb2.DestinationStats(destination=d) for d in svc.destinations]
+            )
+            for svc in hcm.partition().services
+        ]
+    )
+    marks_before = hcm.marks()
+    assert hcm.adopt_marks(marks_held(now)) is False
+    assert hcm.marks() == marks_before
+
+
+def test_reserved_marks_are_never_handed_out() -> None:
+    alloc = MarkAllocator(FWM_BASE, 4)
+    alloc.reserve({FWM_BASE + 1, FWM_BASE + 3, FWM_BASE + 99})  # one out of range: ignored
+    assert [alloc.get(), alloc.get()] == [FWM_BASE, FWM_BASE + 2]
+    assert alloc.in_use() == 4
+    alloc.put(FWM_BASE + 3)
+    assert alloc.get() == FWM_BASE + 3
 
 
 def test_checkset_delta() -> None:

@@ -107,7 +107,8 @@ class ScriptedHA:
 
 
 class ScriptedHealthcheck:
-    """The healthcheck daemon's side: takes the check set, answers with a resync of healthy results."""
+    """The healthcheck daemon's side: takes the check set, answers with a resync of healthy results (and every
+    check added later with a healthy result)."""
 
     def __init__(self, socket: Path) -> None:
         self.socket = socket
@@ -134,8 +135,12 @@ class ScriptedHealthcheck:
             report = stub.ReportResults()
             await report.write(resync)
             self.resyncs += 1
-            while await watch.read() is not grpc.aio.EOF:
-                pass
+            while (update := await watch.read()) is not grpc.aio.EOF:  # checks added later pass too
+                if update.upsert:
+                    batch = healthcheck_pb2.ResultBatch()
+                    for config in update.upsert:
+                        batch.results.add(id=config.id, state=common_pb2.HEALTH_HEALTHY)
+                    await report.write(batch)
 
 
 class Node:
@@ -270,3 +275,79 @@ async def _true(value: bool) -> bool:
 
 async def _eq(value: Awaitable[object], want: object) -> bool:
     return await value == want
+
+
+DSR_CLUSTER_PB = """\
+seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
+node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
+node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
+vserver <
+  name: "web@au-syd"
+  rp: "ops"
+  entry_address < fqdn: "web.example.com." ipv4: "10.0.0.11/24" status: PRODUCTION >
+  vserver_entry <
+    protocol: TCP
+    port: 80
+    scheduler: RR
+    mode: DSR
+    healthcheck < type: TCP port: 80 interval: 1 timeout: 1 mode: DSR >
+  >
+"""
+BACKEND = """  backend < host < fqdn: "be-{n}.example.com." ipv4: "10.2.0.{n}/24" status: PRODUCTION > >
+"""
+
+
+def probe_marks(state: ncc_pb2.DataplaneState) -> dict[str, int]:
+    """Backend -> the mark of the fwmark service that carries its DSR probes."""
+    return {s.destinations[0].destination.address: s.service.fwmark for s in state.services if s.service.fwmark}
+
+
+def test_probe_marks_handed_out_in_another_order_survive_a_restart(tmp_path: Path) -> None:
+    """Marks for DSR probes go lowest-free-first in the order backends appear; a restarted engine, which sees
+    them all at once, would hand them out in another order. It keeps the dataplane's instead: no write."""
+
+    async def scenario() -> None:
+        node = Node(tmp_path)
+        (node.config_dir / "cluster.pb").write_text(DSR_CLUSTER_PB + BACKEND.format(n=2) + ">\n")
+        async with node.running_ncc():
+            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
+            hc = ScriptedHealthcheck(node.engine_socket)
+            engine, _ = node.start_engine()
+            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
+            try:
+                await eventually(lambda: _eq(_marks(node), {"10.2.0.2": 65536}), "be-2's probe mark")
+                both = DSR_CLUSTER_PB + BACKEND.format(n=1) + BACKEND.format(n=2) + ">\n"
+                (node.config_dir / "cluster.pb").write_text(both)
+                async with rpc.aio_channel(node.engine_socket) as channel:
+                    await engine_pb2_grpc.EngineStub(channel).ReloadConfig(common_pb2.Empty(), timeout=5)
+                await eventually(lambda: _both_serving(node), "both backends in service")
+                assert probe_marks(await node.state()) == {"10.2.0.2": 65536, "10.2.0.1": 65537}
+                before, state = await node.status(), await node.state()
+
+                await cancel(engine)  # gone without a word, as SIGKILL leaves it
+                engine, stop = node.start_engine()
+                await eventually(lambda: _true(ha.sessions == 2 and hc.resyncs == 2), "HA and healthcheck back")
+                await eventually(
+                    lambda: _eq(node.engine_ha_state(), common_pb2.HA_LEADER), "the new engine to hear LEADER"
+                )
+                await asyncio.sleep(0.3)  # whatever the news caused has reached NCC by now
+                after = await node.status()
+                assert after.generation > before.generation  # the new engine did apply ...
+                assert after.writes_total == before.writes_total  # ... and it changed nothing
+                assert await node.state() == state
+                stop.set()
+                await engine
+            finally:
+                await cancel(engine, *clients)
+
+    run(scenario())
+
+
+async def _marks(node: Node) -> dict[str, int]:
+    return probe_marks(await node.state())
+
+
+async def _both_serving(node: Node) -> bool:
+    state = await node.state()
+    vip = [s for s in state.services if not s.service.fwmark]
+    return len(vip) == 1 and sorted(d.destination.address for d in vip[0].destinations) == ["10.2.0.1", "10.2.0.2"]

@@ -47,7 +47,7 @@ class EchoService(grpc.GenericRpcHandler):
 
     @staticmethod
     def _slow(request: bytes, context: grpc.ServicerContext) -> bytes:
-        time.sleep(1.0)
+        time.sleep(3.0)  # far beyond the deadlines the tests give it, even on a loaded machine
         return request
 
     def _deadline(self, request: bytes, context: grpc.ServicerContext) -> bytes:
@@ -114,7 +114,7 @@ def test_the_deadline_goes_to_the_server_and_is_kept(echo: tuple[Path, EchoServi
     with pytest.raises(RpcFailure) as failed:
         conn.call("/test.Echo/Slow", b"", timeout=0.2)
     assert failed.value.code == "DEADLINE_EXCEEDED"
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2.0  # well before the server answers (3 s)
     assert not conn.usable()  # a connection left mid-reply is not used again
 
 

@@ -1,4 +1,4 @@
-"""The CLI starts fast: it imports nothing heavy, and 1,000 vservers print in well under the 300 ms goal.
+"""The CLI starts fast: it imports nothing heavy (the 300 ms goal for 1,000 vservers is measured by bench/cli.py).
 
 Locally it does not even load grpcio: its calls on the engine's Unix socket are made by seesaw.cli.h2.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import cli_fake_engine as fake
 
@@ -73,25 +72,9 @@ def test_commands_without_the_engine_do_not_even_load_grpc(tmp_path):
     assert offenders(modules) == []
 
 
-def best_of(runs: int, argv: list[str]) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, timeout=60)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_a_thousand_vservers_start_fast(serve_engine):
+def test_a_thousand_vservers_print_in_full(serve_engine):
+    """All 1,000 in one answer, in order (the time it takes is bench/cli.py's figure, not a test's)."""
     engine = serve_engine(fake.many_vservers(1000))
     cli = [sys.executable, "-m", "seesaw.cli", "--engine", str(engine.path), "-c", "show vservers"]
     out = subprocess.run(cli, capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.count("\n") == 1001 and out.endswith("[1000] vserver-00999\n")
-    # The floor: starting Python and importing the generated engine messages (protobuf), measured alongside.
-    floor = best_of(5, [sys.executable, "-c", "import seesaw.pb.engine_pb2"])
-    took = best_of(5, cli)
-    # The goal is < 300 ms on an idle machine (about 100 ms measured there, of which ~70 ms is the floor; 1.5 to
-    # 1.9 floors on a loaded one, which stretches both alike). The bound is relative: a heavy import (scapy alone
-    # takes 650 ms) or a slow path would break it; grpcio is kept out by the test above.
-    assert took < 2.5 * floor, f"seesaw -c 'show vservers' took {took:.3f} s against a floor of {floor:.3f} s"
-    assert took < 1.0, f"seesaw -c 'show vservers' with 1,000 vservers took {took:.3f} s"

@@ -17,6 +17,13 @@ and its calls may block: NCC runs them off the event loop.
   other.
 * `send_gratuitous_arp(interface, address)` announces one address.
 * `close()` releases sockets and handles; it never changes kernel state.
+* optionally, `inline_safe(steps)`: whether `apply(steps)` is quick and
+  runs no event loop of its own, so NCC may call it on its event loop's
+  thread and spare a small plan the hop to a worker thread and back.
+  pyroute2's synchronous API runs an asyncio loop inside every call, which
+  fails on a thread whose loop is running: a dataplane that may reach
+  pyroute2 for these steps says False (and one without the method is never
+  called inline).
 """
 
 from __future__ import annotations

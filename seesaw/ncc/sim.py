@@ -85,6 +85,10 @@ class SimDataplane:
             raise self.failure
         return KernelState(dict(self._objects), {r: s for r, s in self._stats.items() if r in self._objects})
 
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        """Always (see dataplane.py): an in-memory model, no I/O."""
+        return True
+
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         if self.failure is not None:
             raise self.failure

@@ -8,6 +8,8 @@
   whole fails only its own run; the other parts' steps still happen. A step
   of a kind no part owns fails alone, saying which part is missing.
 * `read` merges every part's objects and counters.
+* `inline_safe(steps)` (see dataplane.py): True if every part the steps go to
+  says so for its own steps; a part without the method never is.
 * `send_gratuitous_arp` goes to the part that owns the LB interface (the host part).
 * `close` closes every part.
 """
@@ -65,6 +67,17 @@ class KernelDataplane:
             results.extend(self._run(part, run))
             start = end
         return results
+
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        runs: dict[int, tuple[Part | None, list[Step]]] = {}
+        for step in steps:
+            part = self._owner.get(step.kind)
+            runs.setdefault(id(part), (part, []))[1].append(step)
+        for part, run in runs.values():
+            check = getattr(part, "inline_safe", None)
+            if not callable(check) or not check(run):
+                return False
+        return True
 
     def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
         if self._announcer is None:

@@ -10,8 +10,11 @@ here.
 
 `apply` turns each step into one request (bytes: ipvs_codec.py) and sends
 them in batches (ipvs_netlink.py): a cold apply of thousands of services
-costs a handful of datagrams, one flipped backend costs one. A refused step
-fails alone with a message from ipvs_errors.py; the rest still happen.
+costs a handful of datagrams, one flipped backend costs one datagram and one
+acknowledgement, and never a read of the kernel. A refused step fails alone
+with a message from ipvs_errors.py; the rest still happen. Nothing here runs
+an event loop, so `inline_safe` lets NCC apply a small plan on its loop's
+thread (see dataplane.py).
 
 `read` dumps every service and its destinations, NCC's or not, with their
 counters (answers read by ipvs_answers.py). What it reads back equals what
@@ -146,6 +149,10 @@ class IPVSServices:
             else:
                 results[index] = StepResult(step, explain(step, answer.code, answer.detail), answer.code)
         return [result for result in results if result is not None]
+
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        """Always (see dataplane.py): one datagram on our own netlink socket, no pyroute2, no event loop."""
+        return True
 
     def close(self) -> None:
         self._netlink.close()

@@ -28,6 +28,7 @@ import enum
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from socket import htons
 
 from seesaw.ncc.model import Destination, DestinationKey, Family, IPAddress, Service, ServiceKey
 
@@ -118,6 +119,7 @@ _U64 = struct.Struct("=Q")
 _I32 = struct.Struct("=i")
 _BE16 = struct.Struct(">H")
 _STAMP = struct.Struct("=HI")  # flags, seq: stamped at offset 6 of a request
+_ACK = struct.Struct("=IHHIIi")  # an NLMSG_ERROR's netlink header and its error code
 _ZERO12 = bytes(12)
 
 
@@ -193,6 +195,26 @@ def _dest_id(key: DestinationKey) -> bytes:
     )
 
 
+# NEW_DEST / SET_DEST of an address service, packed in one go (a flipped backend's request): netlink and generic
+# headers; SERVICE {af, protocol, addr, port}; DEST {addr, port, forwarding, weight, thresholds, family}. A "16s"
+# pads an IPv4 address with zeros, a port is packed as htons() of it (big-endian bytes on any host). The attribute
+# types are plain ints here: reading an enum member costs more than the rest of the packing.
+_DEST_OF_ADDRESS_SERVICE = struct.Struct(
+    "=IHHII BBH" + " HH HHH2x HHH2x HH16s HHH2x" + " HH HH16s HHH2x" + " HHI" * 4 + " HHH2x"
+)
+_DEST_REQUEST_LEN = _DEST_OF_ADDRESS_SERVICE.size  # 140
+_SERVICE_NEST_LEN, _DEST_NEST_LEN = 4 + 8 + 8 + 20 + 8, 4 + 20 + 8 + 4 * 8 + 8
+_SERVICE_NEST, _DEST_NEST = IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, IPVS_CMD_ATTR_DEST | NLA_F_NESTED
+_SVC_AF, _SVC_PROTOCOL, _SVC_ADDR, _SVC_PORT = (
+    int(a) for a in (SvcAttr.AF, SvcAttr.PROTOCOL, SvcAttr.ADDR, SvcAttr.PORT)
+)
+_DEST_ADDR, _DEST_PORT, _DEST_FWD, _DEST_WEIGHT = (
+    int(a) for a in (DestAttr.ADDR, DestAttr.PORT, DestAttr.FWD_METHOD, DestAttr.WEIGHT)
+)
+_DEST_U, _DEST_L, _DEST_AF = (int(a) for a in (DestAttr.U_THRESH, DestAttr.L_THRESH, DestAttr.ADDR_FAMILY))
+_AF_INET, _AF_INET6 = int(Family.INET), int(Family.INET6)
+
+
 def destination_request(family_id: int, command: Command, dest: Destination) -> bytes:
     """NEW_DEST or SET_DEST: the service's name and the destination with every field.
 
@@ -200,6 +222,26 @@ def destination_request(family_id: int, command: Command, dest: Destination) -> 
     DSR destination of the other family (EINVAL) instead of reading an IPv4
     address as an IPv6 one.
     """
+    key = dest.key
+    service = key.service
+    if service.address is not None and not service.fwmark:
+        address = key.address
+        return _DEST_OF_ADDRESS_SERVICE.pack(
+            _DEST_REQUEST_LEN, family_id, 0, 0, 0, command, IPVS_GENL_VERSION, 0,
+            _SERVICE_NEST_LEN, _SERVICE_NEST,
+            6, _SVC_AF, service.family,
+            6, _SVC_PROTOCOL, service.protocol,
+            20, _SVC_ADDR, service.address.packed,
+            6, _SVC_PORT, htons(service.port),
+            _DEST_NEST_LEN, _DEST_NEST,
+            20, _DEST_ADDR, address.packed,
+            6, _DEST_PORT, htons(key.port),
+            8, _DEST_FWD, dest.forwarding,
+            8, _DEST_WEIGHT, dest.weight,
+            8, _DEST_U, dest.upper_threshold,
+            8, _DEST_L, dest.lower_threshold,
+            6, _DEST_AF, _AF_INET if address.version == 4 else _AF_INET6,
+        )  # fmt: skip
     inner = (
         _dest_id(dest.key)
         + _NLA_U32.pack(8, DestAttr.FWD_METHOD, dest.forwarding)
@@ -235,9 +277,8 @@ def family_request(name: str) -> bytes:
     return _message(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, body) + body
 
 
-def noop_request() -> bytes:
-    """NLMSG_NOOP: sent last in a batch with NLM_F_ACK, its acknowledgement says the kernel read the batch."""
-    return _NLMSGHDR.pack(NLMSG_HDRLEN, NLMSG_NOOP, 0, 0, 0)
+# NLMSG_NOOP: sent last in a batch with NLM_F_ACK, its acknowledgement says the kernel read the batch.
+NOOP = _NLMSGHDR.pack(NLMSG_HDRLEN, NLMSG_NOOP, 0, 0, 0)
 
 
 def stamp(buffer: bytearray, offset: int, flags: int, seq: int) -> None:
@@ -276,6 +317,17 @@ class Error:
 
     code: int
     detail: str = ""
+
+
+def is_ack(data: bytes | bytearray | memoryview, count: int, seq: int) -> bool:
+    """Whether the first `count` bytes of `data` are one acknowledgement of request `seq` and nothing else.
+
+    What a batch that nothing refused gets back: checked in place, with no Message made and no bytes copied.
+    """
+    if count < _ACK.size:
+        return False
+    length, msg_type, _, answered, _, error = _ACK.unpack_from(data, 0)
+    return msg_type == NLMSG_ERROR and answered == seq and error == 0 and count <= (length + 3) & ~3
 
 
 def decode_error(message: Message) -> Error:

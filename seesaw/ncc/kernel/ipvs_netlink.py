@@ -140,13 +140,16 @@ class GenericNetlink:
             codec.stamp(buffer, offset, codec.NLM_F_REQUEST, first + index - start)
         barrier = first + end - start
         offset = len(buffer)
-        buffer += codec.noop_request()
+        buffer += codec.NOOP
         codec.stamp(buffer, offset, codec.NLM_F_REQUEST | codec.NLM_F_ACK, barrier)
         self._sock.send(buffer)
         self.batches += 1
         self.requests += end - start
         while True:
-            for message in self._receive():
+            count = self._receive_into()
+            if codec.is_ack(self._buffer, count, barrier):  # nothing refused: the common case, read in place
+                return
+            for message in codec.messages(self._view[:count]):  # read in full before the buffer is reused
                 if message.type != codec.NLMSG_ERROR:
                     continue
                 if message.seq == barrier:
@@ -212,18 +215,20 @@ class GenericNetlink:
         return first
 
     def _receive_bytes(self) -> bytes:
+        """One datagram, copied out of the receive buffer (for messages kept beyond the next receive)."""
+        return bytes(self._view[: self._receive_into()])
+
+    def _receive_into(self) -> int:
+        """Receive one datagram into the receive buffer; its length."""
         try:
-            count, _, flags, _ = self._sock.recvmsg_into([self._buffer])
+            count = self._sock.recv_into(self._buffer, 0, socket.MSG_TRUNC)  # netlink: the datagram's full length
         except OSError as err:
             if err.errno == errno.ENOBUFS:
                 raise BatchLost(errno.ENOBUFS, "the kernel dropped netlink answers (receive buffer overrun)") from err
             raise
-        if flags & socket.MSG_TRUNC:
-            raise NetlinkError(errno.EMSGSIZE, f"a netlink answer did not fit {len(self._buffer)} bytes")
-        return bytes(self._view[:count])
-
-    def _receive(self) -> Iterator[codec.Message]:
-        return codec.messages(self._receive_bytes())
+        if count > len(self._buffer):
+            raise NetlinkError(errno.EMSGSIZE, f"a netlink answer of {count} bytes did not fit {len(self._buffer)}")
+        return count
 
 
 def _set_buffer(sock: socket.socket, force: int, plain: int) -> None:

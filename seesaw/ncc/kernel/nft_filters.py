@@ -79,6 +79,10 @@ class NftFilters:
         self._commit(touched, deletes, adds)
         return results
 
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        """Always (see dataplane.py): this part goes through libnftables alone, never pyroute2."""
+        return True
+
     def close(self) -> None:
         """Nothing to release: libnftables contexts hold no kernel state."""
 

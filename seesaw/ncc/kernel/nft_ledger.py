@@ -53,6 +53,7 @@ Backend = tuple[str, IPAddress]  # (device, address)
 _SERVICE_MAPS = frozenset({"svc", "msvc", "svc4", "svc6"})
 _SLOT_MAPS = frozenset({"slots", "mslots", "slots4", "slots6"})
 _VERB = {Op.ADD: "add", Op.UPDATE: "update", Op.DELETE: "delete"}
+_TRAFFIC4, _TRAFFIC6 = f"{r.TRAFFIC}4", f"{r.TRAFFIC}6"  # a DSR table's counted sets
 # Enum members are slow attribute lookups in Python 3.11: the per-step path uses these.
 _SERVICE, _DELETE, _MASQ, _ROUTE = Kind.SERVICE, Op.DELETE, Forwarding.MASQ, Forwarding.ROUTE
 
@@ -246,8 +247,13 @@ class Ledger:
         ids = self._ids_for(touched)
         return self._script(results, touched, ids, ids, set())
 
-    def stage_parts(self, steps: Sequence[Step], route: Route, size: int) -> tuple[list[StepResult], Iterator[Staged]]:
+    def stage_parts(
+        self, steps: Sequence[Step], route: Route, size: int, first: int | None = None
+    ) -> tuple[list[StepResult], Iterator[Staged]]:
         """As `stage`, with the script cut into parts of about `size` elements, each made when it is asked for.
+
+        The first part holds about `first` elements (default: `size`): a small one puts the
+        kernel to work early, while the next, larger parts are made.
 
         Every part is a script of its own, to be committed once the kernel took it, in order.
         A service's elements are all in one part; the first part makes the tables and chains its
@@ -255,7 +261,7 @@ class Ledger:
         ids given back come last, once nothing uses them.
         """
         results, touched = self._check(steps, route)
-        return results, self._parts(results, touched, size)
+        return results, self._parts(results, touched, size, size if first is None else first)
 
     def _check(
         self, steps: Sequence[Step], route: Route
@@ -272,7 +278,7 @@ class Ledger:
         return results, touched
 
     def _parts(
-        self, results: list[StepResult], touched: dict[ServiceKey, r.ServiceState | None], size: int
+        self, results: list[StepResult], touched: dict[ServiceKey, r.ServiceState | None], size: int, first: int
     ) -> Iterator[Staged]:
         ids = self._ids_for(touched)
         handed_out = {backend: number for backend, number in ids.items() if number is not None}
@@ -280,12 +286,13 @@ class Ledger:
         made: set[tuple[str, str]] = set()  # tables and chains an earlier part makes
         part: dict[ServiceKey, r.ServiceState | None] = {}
         weight = 0
+        limit = first
         for key, state in touched.items():
             part[key] = state
-            weight += 1 + 2 * len(state.dests) if state is not None else 1  # about its elements
-            if weight >= size:
+            weight += 2 + 2 * len(state.dests) if state is not None else 1  # about its elements
+            if weight >= limit:
                 yield self._script(results, part, ids, handed_out, made)
-                part, weight, handed_out = {}, 0, {}
+                part, weight, handed_out, limit = {}, 0, {}, size
         if part or handed_out:
             yield self._script(results, part, ids, handed_out, made)
         if given_back:
@@ -480,14 +487,14 @@ _FAMILIES = {"ip": Family.INET, "ip6": Family.INET6}
 def _owner(elem: r.ElemKey) -> ServiceKey | None:
     """The service an element belongs to (None for shared ones: DSR ids)."""
     table, name, key = elem
-    if name in ("svc4", "slots4", "live4"):
+    if name in ("svc4", "slots4", "live4", _TRAFFIC4):
         return _service_key(Family.INET, False, key)
-    if name in ("svc6", "slots6"):
+    if name in ("svc6", "slots6", _TRAFFIC6):
         return _service_key(Family.INET6, False, key)
     family = _family(table)
     if family is None:
         return None
-    if name in ("svc", "dest", "slots"):
+    if name in ("svc", "dest", "slots", r.TRAFFIC):
         return _service_key(family, False, key)
     if name in ("msvc", "mdest", "mslots"):
         return _service_key(family, True, key)

@@ -14,7 +14,9 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from seesaw.ncc.kernel.nft_render import Elements, ElemVal
+from seesaw.ncc.kernel.nft_render import Elements, ElemKey, ElemVal
+
+Counter = tuple[int, int]  # (packets, bytes) of one element of a set or map declared with `counter`
 
 # How nft prints the protocol numbers we write into keys.
 _PROTOCOLS = {"tcp": "6", "udp": "17", "sctp": "132", "icmp": "1", "ipv6-icmp": "58", "icmpv6": "58"}
@@ -33,6 +35,7 @@ class Listing:
     sets: dict[str, set[str]] = field(default_factory=dict)  # table -> maps and sets present
     elements: Elements = field(default_factory=dict)
     chains: dict[tuple[str, str], ChainInfo] = field(default_factory=dict)
+    counters: dict[ElemKey, Counter] = field(default_factory=dict)  # of the elements of counted sets and maps
 
     def merge(self, other: Listing) -> None:
         self.tables |= other.tables
@@ -40,6 +43,7 @@ class Listing:
             self.sets.setdefault(table, set()).update(names)
         self.elements.update(other.elements)
         self.chains.update(other.chains)
+        self.counters.update(other.counters)
 
 
 def parse(listing: dict[str, Any] | None, skip: Container[str] = ()) -> Listing:
@@ -57,8 +61,10 @@ def parse(listing: dict[str, Any] | None, skip: Container[str] = ()) -> Listing:
             ref = f"{body['family']} {body['table']}"
             out.sets.setdefault(ref, set()).add(body["name"])
             if body["name"] not in skip:
-                for key, value in _elements(body.get("elem", ()), "map" in item):
+                for key, value, counter in _elements(body.get("elem", ()), "map" in item):
                     out.elements[(ref, body["name"], key)] = value
+                    if counter is not None:
+                        out.counters[(ref, body["name"], key)] = counter
         elif "chain" in item:
             chain = item["chain"]
             where = (f"{chain['family']} {chain['table']}", chain["name"])
@@ -104,25 +110,35 @@ def parse_text(table: str, text: str | None, skip: Container[str] = ()) -> Listi
             elements = _MARK.sub(lambda m: str(int(m.group(1), 16)), elements)
         for protocol, number in _PROTOCOL_KEYS:
             elements = elements.replace(protocol, number)
-        for key, value in _elements_text(elements):
+        counters = out.counters
+        for key, value, counter in _elements_text(elements):
             out.elements[(table, name, key)] = value
+            if counter is not None:
+                counters[(table, name, key)] = counter
     out.sets[table] = names
     return out
 
 
-def _elements_text(text: str) -> Iterator[tuple[str, ElemVal]]:
-    """(key, (value, comment)) of each element of an `elements = { ... }` body.
+def _elements_text(text: str) -> Iterator[tuple[str, ElemVal, Counter | None]]:
+    """(key, (value, comment), counter) of each element of an `elements = { ... }` body.
 
     nft prints one element a line, which plain string splitting reads ten times faster than a
     regular expression; a line that holds a comma (several elements, or a comment with one in it)
-    is left to the expression.
+    is left to the expression. An element of a counted set prints its counter right after its key.
     """
     for line in text.split(",\n"):
         if "," in line:
             for match in _ELEMENT.finditer(line):
-                key, comment, value = match.group("key", "comment", "value")
-                yield key, (value, comment)
+                key, comment, value, packets, octets = match.group("key", "comment", "value", "packets", "bytes")
+                yield key, (value, comment), None if packets is None else (int(packets), int(octets))
             continue
+        counter: Counter | None = None
+        head, counted, tail = line.partition(" counter packets ")
+        if counted:
+            packets, _, tail = tail.partition(" bytes ")
+            octets, space, tail = tail.partition(" ")
+            counter = (int(packets), int(octets))
+            line = f"{head}{space}{tail}"
         key, quoted, rest = line.partition(' comment "')
         comment: str | None = None
         if quoted:
@@ -133,7 +149,7 @@ def _elements_text(text: str) -> Iterator[tuple[str, ElemVal]]:
         value = rest.partition(" : ")[2].strip()
         key = key.strip()
         if key:
-            yield key, (value or None, comment)
+            yield key, (value or None, comment), counter
 
 
 # The head of one block of a table: `\tmap NAME {`; it ends at the next `\t}` (nft indents with tabs).
@@ -141,7 +157,8 @@ _BLOCK = re.compile(r"^\t(?P<kind>map|set|chain) (?P<name>\S+) \{$", re.M)
 # One element: `KEY [comment "TEXT"] [: VALUE]`, then a comma or the end. A key is words without
 # spaces joined by " . " (an IPv6 address holds ':', never a space); a value is words.
 _ELEMENT = re.compile(
-    r'\s*(?P<key>[^\s,"]+(?: \. [^\s,"]+)*)(?: comment "(?P<comment>(?:[^"\\]|\\.)*)")?'
+    r'\s*(?P<key>[^\s,"]+(?: \. [^\s,"]+)*)(?: counter packets (?P<packets>\d+) bytes (?P<bytes>\d+))?'
+    r'(?: comment "(?P<comment>(?:[^"\\]|\\.)*)")?'
     r'(?: : (?P<value>[^\s,"]+(?: [^\s,"]+)*))?\s*(?:,|\Z)'
 )
 _MARK = re.compile(r"(?<![\w=])0x([0-9a-f]{8})\b")
@@ -177,22 +194,24 @@ def table_names(listing: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(i["table"]["family"], i["table"]["name"]) for i in listing.get("nftables", ()) if "table" in i]
 
 
-def _elements(items: Iterable[Any], is_map: bool) -> Iterable[tuple[str, ElemVal]]:
+def _elements(items: Iterable[Any], is_map: bool) -> Iterable[tuple[str, ElemVal, Counter | None]]:
     for item in items:
         if is_map:
             key_form, value_form = item
-            key, comment = _key(key_form)
-            yield key, (_text(value_form), comment)
+            key, comment, counter = _key(key_form)
+            yield key, (_text(value_form), comment), counter
         else:
-            key, comment = _key(item)
-            yield key, (None, comment)
+            key, comment, counter = _key(item)
+            yield key, (None, comment), counter
 
 
-def _key(form: Any) -> tuple[str, str | None]:
+def _key(form: Any) -> tuple[str, str | None, Counter | None]:
     if isinstance(form, dict) and "elem" in form:
         elem = form["elem"]
-        return _text(elem["val"]), elem.get("comment")
-    return _text(form), None
+        counter = elem.get("counter")
+        counted = (int(counter["packets"]), int(counter["bytes"])) if isinstance(counter, dict) else None
+        return _text(elem["val"]), elem.get("comment"), counted
+    return _text(form), None, None
 
 
 def _text(form: Any) -> str:

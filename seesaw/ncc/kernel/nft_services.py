@@ -9,12 +9,14 @@ nft_ledger.py. This file is the I/O around them:
 
 * `read()` lists our tables (`table ip seesaw`, `table ip6 seesaw`, every
   `table netdev seesaw_dsr_*`, the DSR flow maps excepted) and reports the
-  services and destinations they fully hold. Nothing is written, so a
-  restarted NCC adopts what is there and established flows carry on.
+  services and destinations they fully hold, with their counters
+  (nft_stats.py). Nothing is written, so a restarted NCC adopts what is
+  there and established flows carry on.
 * `apply(steps)` writes all steps as one nft transaction (atomic: all or
   nothing); an apply of more than PART_SIZE elements (a cold start) goes as
   a few transactions, each holding whole services, so that rendering the
-  next one overlaps the kernel taking the last. If the kernel refuses one,
+  next one overlaps the kernel taking the last (the first one small, so the
+  kernel starts early). If the kernel refuses one,
   the tables are read again and the steps are retried one transaction
   each, so the step at fault fails alone with nft's message and the others
   still happen.
@@ -43,7 +45,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from seesaw.ncc.dataplane import DataplaneError, KernelState
-from seesaw.ncc.kernel import nft_render
+from seesaw.ncc.kernel import nft_render, nft_stats
 from seesaw.ncc.kernel.host_record import decode_lb
 from seesaw.ncc.kernel.nft_exec import Nft, NftError, Runner
 from seesaw.ncc.kernel.nft_ledger import Ledger, Route, Staged
@@ -57,6 +59,7 @@ log = logging.getLogger("seesaw.ncc.nftables")
 
 _FLOW_MAPS = frozenset(nft_render.FLOW_MAP.values())
 PART_SIZE = 20_000  # elements in one transaction of a large apply (see _send)
+FIRST_PART = 2_500  # ... in its first one: the kernel starts on it while the rest is made
 
 
 class RouteLookup:
@@ -139,12 +142,15 @@ class NftServices:
         self._probes_stale = True  # the marks' routing may differ from what our tables hold: sync at the next apply
 
     def read(self) -> KernelState:
-        try:
-            listing = self._list()
-        except NftError as err:
-            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
-        self._loaded = True
-        state = self._ledger.load(listing)
+        listing = self._listing()
+        ledger = self._ledger
+        state = ledger.load(listing)
+        state.stats = nft_stats.collect(
+            ledger.services,
+            ledger.elements,
+            lambda device, address: ledger.ids.get((device, address)),
+            listing.counters,
+        )
         marks = wanted(self._ledger.services.values())
         try:
             routed = self._probes.routed()
@@ -162,14 +168,29 @@ class NftServices:
             self.read()
         if self._lookup is not None:
             self._lookup.forget()
-        results, parts = self._ledger.stage_parts(steps, self._route, PART_SIZE)
+        results, parts = self._ledger.stage_parts(steps, self._route, PART_SIZE, FIRST_PART)
         try:
             self._send(parts)
         except NftError as err:
             log.warning("nftables refused a transaction of %d steps (%s); retrying step by step", len(steps), err)
-            self.read()
+            self._reload()  # our tables only: the marks' routing is not what failed (and needs pyroute2)
             results = [self._one(step) for step in steps]
         return self._route_probes(results)
+
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        """Whether `apply(steps)` needs no pyroute2 (see dataplane.py): NAT steps, with the marks' routing in sync.
+
+        DSR destinations are looked up in the routing table, and fwmark services may route DSR
+        healthcheck marks, both through pyroute2; so may the first apply (a read) and one after a
+        read found the marks' routing out of sync.
+        """
+        if not self._loaded or self._probes_stale:
+            return False
+        for step in steps:
+            spec = step.new if step.new is not None else step.old
+            if _of_fwmark(spec) or (isinstance(spec, Destination) and spec.forwarding is Forwarding.ROUTE):
+                return False
+        return True
 
     def close(self) -> None:
         if self._lookup is not None:
@@ -178,6 +199,18 @@ class NftServices:
         if self._sender is not None:
             self._sender.shutdown()
             self._sender = None
+
+    def _listing(self) -> Listing:
+        try:
+            listing = self._list()
+        except NftError as err:
+            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
+        self._loaded = True
+        return listing
+
+    def _reload(self) -> None:
+        """Take our tables as they are now, after a refused transaction (what the retry step by step starts from)."""
+        self._ledger.load(self._listing())
 
     def _route_probes(self, results: list[StepResult]) -> list[StepResult]:
         """Route the DSR healthcheck marks our tables now hold; fail the steps of those that cannot be."""

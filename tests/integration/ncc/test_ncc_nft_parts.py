@@ -59,6 +59,7 @@ def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if run("which", "nft", check=False).returncode != 0:
         pytest.skip("nftables is not installed (apt-get install nftables libnftables1)")
     monkeypatch.setattr(nft_services, "PART_SIZE", 10)  # about two services a transaction
+    monkeypatch.setattr(nft_services, "FIRST_PART", 10)  # the first one too
     pyroute2_netns.create(NS)
     try:
         with netns(NS):

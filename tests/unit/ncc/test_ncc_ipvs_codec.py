@@ -8,6 +8,8 @@ import ipaddress
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyroute2.netlink.generic.ipvs import ipvsmsg
 
 from seesaw.ncc.kernel import ipvs_answers as answers
@@ -291,6 +293,56 @@ CASES = [
         id="update-tunnel-destination",
     ),
     pytest.param(
+        codec.destination_request(
+            FAMILY,
+            Command.SET_DEST,
+            Destination(
+                DestinationKey(ServiceKey.ip(Protocol.UDP, ip("2001:db8::53"), 65535), ip("2001:db8:1::1"), 258),
+                Forwarding.ROUTE,
+                weight=2**32 - 1,
+            ),
+        ),
+        hexbytes(
+            header(140, 6),
+            "3000 0180",
+            "0600 0100 0a00 0000",  # AF_INET6
+            "0600 0200 1100 0000",  # UDP
+            "1400 0300 20010db8 00000000 00000000 00000053",
+            "0600 0400 ffff 0000",  # port 65535
+            "4800 0280",
+            "1400 0100 20010db8 00010000 00000000 00000001",
+            "0600 0200 0102 0000",  # port 258: big-endian
+            "0800 0300 03000000",  # route (DSR)
+            "0800 0400 ffffffff",
+            "0800 0500 00000000",
+            "0800 0600 00000000",
+            "0600 0b00 0a00 0000",
+        ),
+        id="update-ipv6-destination",
+    ),
+    pytest.param(
+        codec.destination_request(
+            FAMILY,
+            Command.SET_DEST,
+            Destination(DestinationKey(ServiceKey.mark(Family.INET, 5), ip("10.0.0.5"), 0), Forwarding.ROUTE, 4),
+        ),
+        hexbytes(
+            header(112, 6),
+            "1400 0180",
+            "0600 0100 0200 0000",
+            "0800 0500 05000000",  # a fwmark service is named by (af, fwmark)
+            "4800 0280",
+            "1400 0100 0a000005 00000000 00000000 00000000",
+            "0600 0200 0000 0000",
+            "0800 0300 03000000",
+            "0800 0400 04000000",
+            "0800 0500 00000000",
+            "0800 0600 00000000",
+            "0600 0b00 0200 0000",
+        ),
+        id="update-destination-of-fwmark-service",
+    ),
+    pytest.param(
         codec.destination_key_request(
             FAMILY,
             Command.DEL_DEST,
@@ -375,6 +427,38 @@ def test_pyroute2_reads_our_service_requests(service):
     assert attrs.get("IPVS_SVC_ATTR_SCHED_NAME") == service.scheduler
     assert attrs.get("IPVS_SVC_ATTR_FLAGS") == {"flags": service.flags, "mask": 0xFFFFFFFF}
     assert attrs.get("IPVS_SVC_ATTR_TIMEOUT") == service.timeout
+
+
+addresses = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6))
+u32 = st.integers(0, 2**32 - 1)
+
+
+@given(
+    addresses,
+    st.sampled_from([Protocol.TCP, Protocol.UDP]),
+    st.integers(0, 65535),
+    addresses,
+    st.integers(0, 65535),
+    st.sampled_from(list(Forwarding)),
+    u32,
+    u32,
+    u32,
+)
+def test_any_destination_of_an_address_service_reads_back_as_sent(
+    vip, protocol, vport, address, port, forwarding, weight, upper, lower
+):
+    key = DestinationKey(ServiceKey.ip(protocol, vip, vport), address, port)
+    dest = Destination(key, forwarding, weight, upper, lower)
+    raw = codec.destination_request(FAMILY, Command.SET_DEST, dest)
+    message = pyroute2_decode(raw)
+    assert message["header"]["length"] == len(raw) and message["cmd"] == Command.SET_DEST
+    service, attrs = message.get("IPVS_CMD_ATTR_SERVICE"), message.get("IPVS_CMD_ATTR_DEST")
+    assert (service.get("IPVS_SVC_ATTR_AF"), service.get("IPVS_SVC_ATTR_PROTOCOL")) == (Family.of(vip), protocol)
+    assert (ip(service.get("IPVS_SVC_ATTR_ADDR")), service.get("IPVS_SVC_ATTR_PORT")) == (vip, vport)
+    assert (attrs.get("IPVS_DEST_ATTR_ADDR_FAMILY"), attrs.get("IPVS_DEST_ATTR_PORT")) == (Family.of(address), port)
+    assert ip(attrs.get("IPVS_DEST_ATTR_ADDR")) == address
+    assert attrs.get("IPVS_DEST_ATTR_FWD_METHOD") == forwarding and attrs.get("IPVS_DEST_ATTR_WEIGHT") == weight
+    assert (attrs.get("IPVS_DEST_ATTR_U_THRESH"), attrs.get("IPVS_DEST_ATTR_L_THRESH")) == (upper, lower)
 
 
 DESTINATIONS = [
@@ -539,6 +623,18 @@ def test_messages_splits_a_datagram_and_reads_errors_and_acknowledgements():
     assert codec.decode_error(found[0]) == codec.Error(0)
     assert codec.decode_error(found[1]) == codec.Error(errno.ENOENT, "Scheduler not found")
     assert answers.decode_service(found[2]).service.scheduler == "wlc"
+
+
+def test_is_ack_takes_one_acknowledgement_of_that_request_and_nothing_else():
+    ack = error_message(0, 7)
+    buffer = bytearray(ack) + bytearray(64)  # a receive buffer holds stale bytes past the datagram
+    assert codec.is_ack(buffer, len(ack), 7)
+    assert not codec.is_ack(buffer, len(ack), 8)  # another request's
+    assert not codec.is_ack(error_message(errno.EEXIST, 7), len(ack), 7)  # a refusal
+    two = error_message(errno.ENOENT, 6) + ack
+    assert not codec.is_ack(two, len(two), 6)  # more follows: read every message
+    assert not codec.is_ack(ack, 12, 7)  # shorter than an acknowledgement
+    assert not codec.is_ack(GO_SERVICE_ANSWER, len(GO_SERVICE_ANSWER), 0x55C8B3B0)  # an answer, not an ack
 
 
 def test_a_truncated_datagram_is_an_error_not_a_guess():

@@ -83,3 +83,10 @@ def test_sequence_numbers_wrap_before_32_bits(nlctrl):
     answers = nlctrl.batch([GOOD, bad(1), GOOD, bad(2)])
     assert [a.code if a else None for a in answers] == [None, errno.ENOENT, None, errno.ENOENT]
     assert 0 < nlctrl._seq < 10
+
+
+def test_an_answer_larger_than_the_receive_buffer_is_an_error_not_a_cut(monkeypatch):
+    monkeypatch.setattr(ipvs_netlink, "RECV_BYTES", 64)  # the controller's answer about a family is ~1 KiB
+    with pytest.raises(NetlinkError) as caught:
+        GenericNetlink("nlctrl")
+    assert caught.value.errno == errno.EMSGSIZE and "did not fit 64" in str(caught.value)

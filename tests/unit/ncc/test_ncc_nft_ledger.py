@@ -107,7 +107,7 @@ def test_deleting_a_service_removes_every_element_it_had():
     svc = service()
     applied(ledger, *(Step.add("p", s) for s in (svc, dest(svc, "10.0.0.1"), dest(svc, "10.0.0.2"))))
     result = applied(ledger, Step.delete("p", svc))
-    assert len(result.deletes) == 1 + 2 + 2 and not result.adds
+    assert len(result.deletes) == 1 + 1 + 2 + 2 and not result.adds  # dispatch, traffic, 2 dests, 2 slots
     assert ledger.held == {} and ledger.services == {}
 
 

@@ -67,9 +67,14 @@ LISTING = json.loads(
     '{"concat": ["192.0.2.2", "tcp", 443, "10.0.0.2", 443]}, "comment": "ROUTE weight=1 upper=0 lower=0"}}]}}, '
     '{"set": {"family": "ip", "name": "mdest", "table": "seesaw", "type": ["mark", "ipv4_addr", "inet_service"], '
     '"handle": 4}}, {"map": {"family": "ip", "name": "slots", "table": "seesaw", "type": ["ipv4_addr", "inet_proto", '
-    '"inet_service", "integer"], "handle": 5, "map": "ipv4_addr . inet_service", "elem": [[{"concat": ["192.0.2.1", '
-    '"tcp", 80, 0]}, {"concat": ["10.0.0.1", 8080]}]]}}, {"map": {"family": "ip", "name": "mslots", "table": "seesaw", '
-    '"type": ["mark", "integer"], "handle": 6, "map": "ipv4_addr"}}, {"chain": {"family": "ip", "table": "seesaw", '
+    '"inet_service", "integer"], "handle": 5, "map": "ipv4_addr . inet_service", "elem": [[{"elem": {"val": {"concat": '
+    '["192.0.2.1", "tcp", 80, 0]}, "counter": {"packets": 2, "bytes": 120}}}, {"concat": ["10.0.0.1", 8080]}]], '
+    '"stmt": [{"counter": null}]}}, {"map": {"family": "ip", "name": "mslots", "table": "seesaw", '
+    '"type": ["mark", "integer"], "handle": 6, "map": "ipv4_addr", "stmt": [{"counter": null}]}}, {"set": {"family": '
+    '"ip", "name": "traffic", "table": "seesaw", "type": ["ipv4_addr", "inet_proto", "inet_service"], "handle": 7, '
+    '"elem": [{"elem": {"val": {"concat": ["192.0.2.1", "tcp", 80]}, "counter": {"packets": 9, "bytes": 1500}}}, '
+    '{"elem": {"val": {"concat": ["192.0.2.2", "tcp", 443]}, "counter": {"packets": 0, "bytes": 0}}}], '
+    '"stmt": [{"counter": null}]}}, {"chain": {"family": "ip", "table": "seesaw", '
     '"name": "prerouting", "handle": 7, "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"}}]}'
 )
 
@@ -105,7 +110,13 @@ def test_parsed_listing_equals_what_render_writes():
     ledger = Ledger()
     ledger.commit(ledger.stage([Step.add("p", s) for s in SPECS], lambda a: "eth1"))
     ours = {k: v for k, v in ledger.held.items() if k[0] == "ip seesaw"}
-    assert parse(LISTING).elements == ours
+    listing = parse(LISTING)
+    assert listing.elements == ours
+    assert listing.counters == {
+        ("ip seesaw", "slots", "192.0.2.1 . 6 . 80 . 0"): (2, 120),
+        ("ip seesaw", "traffic", "192.0.2.1 . 6 . 80"): (9, 1500),
+        ("ip seesaw", "traffic", "192.0.2.2 . 6 . 443"): (0, 0),
+    }
 
 
 def test_parse_text_reads_maps_chains_devices_and_our_rules():
@@ -232,3 +243,40 @@ def test_parse_text_reads_elements_however_nft_lays_them_out():
         .elements.keys()
         .isdisjoint({("ip seesaw", "svc", "192.0.2.1 . 6 . 80")})
     )
+
+
+def test_parse_text_takes_element_counters_apart_from_what_they_count():
+    # as nft 1.0.6 prints counted maps and sets: the counter right after the key, before a comment or value
+    text = "\n".join(
+        [
+            "table ip seesaw {",
+            "\tmap slots {",
+            "\t\ttypeof ip daddr . meta l4proto . th dport . numgen inc mod 1 : ip daddr . tcp dport",
+            "\t\tcounter",
+            "\t\telements = { 10.0.0.1 . tcp . 80 . 0 counter packets 3 bytes 180 : 192.168.0.1 . 80,",
+            "\t\t\t     10.0.0.1 . tcp . 80 . 1 counter packets 0 bytes 0 : 192.168.0.2 . 80 }",
+            "\t}",
+            "",
+            "\tset traffic {",
+            "\t\ttypeof ip daddr . meta l4proto . th dport",
+            "\t\tcounter",
+            "\t\telements = { 10.0.0.1 . tcp . 80 counter packets 12 bytes 3456, "
+            '10.0.0.2 . udp . 53 counter packets 1 bytes 2 comment "a, b" }',
+            "\t}",
+            "}",
+            "",
+        ]
+    )
+    listing = parse_text("ip seesaw", text)
+    assert listing.elements == {
+        ("ip seesaw", "slots", "10.0.0.1 . 6 . 80 . 0"): ("192.168.0.1 . 80", None),
+        ("ip seesaw", "slots", "10.0.0.1 . 6 . 80 . 1"): ("192.168.0.2 . 80", None),
+        ("ip seesaw", "traffic", "10.0.0.1 . 6 . 80"): (None, None),
+        ("ip seesaw", "traffic", "10.0.0.2 . 17 . 53"): (None, "a, b"),
+    }
+    assert listing.counters == {
+        ("ip seesaw", "slots", "10.0.0.1 . 6 . 80 . 0"): (3, 180),
+        ("ip seesaw", "slots", "10.0.0.1 . 6 . 80 . 1"): (0, 0),
+        ("ip seesaw", "traffic", "10.0.0.1 . 6 . 80"): (12, 3456),
+        ("ip seesaw", "traffic", "10.0.0.2 . 17 . 53"): (1, 2),
+    }

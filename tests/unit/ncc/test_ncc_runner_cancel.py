@@ -56,7 +56,7 @@ class Gated(SimDataplane):
 def test_a_cancelled_apply_holds_the_lock_until_its_thread_is_done():
     async def main() -> None:
         sim = Gated()
-        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0, inline_steps=0)  # every plan in a worker thread
         await runner.start()
         apply = asyncio.create_task(runner.apply(Request((web(),))))
         await asyncio.to_thread(sim.entered.wait, 5.0)

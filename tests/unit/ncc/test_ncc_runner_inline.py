@@ -1,0 +1,65 @@
+"""Where the runner applies a plan: a few steps on the event loop's thread, more in a worker thread.
+
+A flipped backend's kernel round trip is shorter than the hop to a worker thread and back (milliseconds on a busy
+or virtualised single CPU), so plans of at most `inline_steps` steps run inline when the dataplane says they may
+(`inline_safe`); a large plan (a cold apply) goes to a worker so the loop keeps answering. The dataplane is the
+sim, noting the thread of each apply.
+"""
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+from ncc_build import dest, partition, service
+
+from seesaw.common.clock import FakeClock
+from seesaw.ncc.model import Request
+from seesaw.ncc.runner import INLINE_STEPS, Runner
+from seesaw.ncc.sim import SimDataplane
+from seesaw.ncc.steps import Step, StepResult
+
+
+class Threads(SimDataplane):
+    def __init__(self, safe: bool = True) -> None:
+        super().__init__()
+        self.safe = safe
+        self.threads: list[int] = []
+
+    def inline_safe(self, steps: Sequence[Step]) -> bool:
+        return self.safe
+
+    def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+        self.threads.append(threading.get_ident())
+        return super().apply(steps)
+
+
+def applied_on_the_loop(backends: int, inline_steps: int = INLINE_STEPS, safe: bool = True) -> bool:
+    async def main() -> bool:
+        sim = Threads(safe)
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0, inline_steps=inline_steps)
+        await runner.start()
+        svc = service()
+        backends_ = (dest(svc, f"10.0.{i // 250}.{i % 250 + 1}") for i in range(backends))
+        outcome = await runner.apply(Request((partition("web", svc, *backends_),)))
+        assert outcome.errors == () and outcome.writes == 1 + backends
+        return sim.threads == [threading.get_ident()]
+
+    return asyncio.run(main())
+
+
+def test_a_small_plan_is_applied_on_the_loop_thread():
+    assert applied_on_the_loop(backends=1)
+    assert applied_on_the_loop(backends=INLINE_STEPS - 1)  # the service and its destinations: the limit
+
+
+def test_a_larger_plan_goes_to_a_worker_thread():
+    assert not applied_on_the_loop(backends=INLINE_STEPS)
+    assert not applied_on_the_loop(backends=200)
+
+
+def test_inline_steps_zero_sends_every_plan_to_a_worker_thread():
+    assert not applied_on_the_loop(backends=1, inline_steps=0)
+
+
+def test_a_dataplane_that_is_not_inline_safe_always_gets_a_worker_thread():
+    assert not applied_on_the_loop(backends=1, safe=False)  # pyroute2 runs an event loop of its own

@@ -50,7 +50,15 @@ DEFAULT_AUDIT_INTERVAL = 10.0
 JOURNAL_INTERVAL = 1.0
 LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
+AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 T = TypeVar("T")
+
+
+def audit_pause(interval: float, last_took: float) -> float:
+    """How long to wait before the next audit: `interval`, stretched so that audits (which hold the
+    dataplane lock while they read the whole state, seconds at 10,000 services) take at most
+    AUDIT_DUTY of the time and an Apply rarely waits behind one."""
+    return max(interval, last_took / AUDIT_DUTY - last_took)
 
 
 class Runner:
@@ -142,17 +150,26 @@ class Runner:
         return repairs
 
     async def run_audits(self, stop: asyncio.Event) -> None:
-        """Audit every `audit_interval` seconds until `stop` is set (a non-positive interval disables it)."""
+        """Audit every `audit_interval` seconds (longer after a slow audit: `audit_pause`) until `stop` is set.
+
+        A non-positive interval disables it."""
         if self.audit_interval <= 0:
             return
+        loop = asyncio.get_running_loop()
+        took = 0.0
         while not stop.is_set():
+            pause = audit_pause(self.audit_interval, took)
+            if pause > self.audit_interval:
+                log.info("audit: the last took %.1f s; next in %.0f s", took, pause)
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self.audit_interval)
+                await asyncio.wait_for(stop.wait(), timeout=pause)
             except TimeoutError:
+                started = loop.time()
                 try:
                     await self.audit()
                 except DataplaneError as err:
                     log.error("audit: reading the dataplane failed: %s", err)
+                took = loop.time() - started
 
     async def save_journal(self) -> None:
         """Write the desired state to the journal if it changed since the last write."""

@@ -10,11 +10,12 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
+import pytest
 from ncc_build import dest, partition, service
 
 from seesaw.common.clock import FakeClock
 from seesaw.ncc.model import Request
-from seesaw.ncc.runner import INLINE_STEPS, Runner
+from seesaw.ncc.runner import INLINE_STEPS, Runner, audit_pause
 from seesaw.ncc.sim import SimDataplane
 from seesaw.ncc.steps import Step, StepResult
 
@@ -63,3 +64,9 @@ def test_inline_steps_zero_sends_every_plan_to_a_worker_thread():
 
 def test_a_dataplane_that_is_not_inline_safe_always_gets_a_worker_thread():
     assert not applied_on_the_loop(backends=1, safe=False)  # pyroute2 runs an event loop of its own
+
+
+def test_a_slow_audit_spaces_the_next_ones_out():
+    assert audit_pause(10.0, 0.0) == 10.0
+    assert audit_pause(10.0, 0.5) == 10.0  # fast audits keep the configured interval
+    assert audit_pause(10.0, 8.0) == pytest.approx(72.0)  # 8 s of every 80 s: a tenth of the time

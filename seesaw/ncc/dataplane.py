@@ -57,6 +57,9 @@ class Dataplane(Protocol):
 
     def read(self) -> KernelState: ...
 
+    # Optional: `read_parts() -> list[Callable[[], KernelState]]`, the read split into independent pieces
+    # (composite.py's parts); the runner's audit then lets an Apply in between them.
+
     def apply(self, steps: Sequence[Step]) -> list[StepResult]: ...
 
     def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None: ...

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from seesaw.ncc.dataplane import DataplaneError, KernelState
@@ -47,10 +47,14 @@ class KernelDataplane:
         announces = callable(getattr(host, "send_gratuitous_arp", None))
         self._announcer: Announcer | None = cast(Announcer, host) if announces else None
 
+    def read_parts(self) -> list[Callable[[], KernelState]]:
+        """Each part's read on its own: the runner's audit reads them one at a time, an Apply may come between."""
+        return [part.read for part in self.parts]
+
     def read(self) -> KernelState:
         state = KernelState()
-        for part in self.parts:
-            found = part.read()
+        for read in self.read_parts():
+            found = read()
             state.objects.update(found.objects)
             state.stats.update(found.stats)
         return state

@@ -14,6 +14,7 @@ import pytest
 from ncc_build import dest, partition, service
 
 from seesaw.common.clock import FakeClock
+from seesaw.ncc.dataplane import KernelState
 from seesaw.ncc.model import Request
 from seesaw.ncc.runner import INLINE_STEPS, Runner, audit_pause
 from seesaw.ncc.sim import SimDataplane
@@ -70,3 +71,49 @@ def test_a_slow_audit_spaces_the_next_ones_out():
     assert audit_pause(10.0, 0.0) == 10.0
     assert audit_pause(10.0, 0.5) == 10.0  # fast audits keep the configured interval
     assert audit_pause(10.0, 8.0) == pytest.approx(72.0)  # 8 s of every 80 s: a tenth of the time
+
+
+class TwoParts(SimDataplane):
+    """The sim read in two parts; the second waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_read = threading.Event()
+        self.finish_first = threading.Event()
+        self.finish_second = threading.Event()
+
+    def read_parts(self) -> list:
+        def first() -> KernelState:
+            self.first_read.set()
+            assert self.finish_first.wait(timeout=10)
+            return KernelState()
+
+        def second() -> KernelState:
+            assert self.finish_second.wait(timeout=10), "the apply never got in between the parts"
+            return self.read()
+
+        return [first, second]
+
+
+def test_an_apply_goes_in_between_the_parts_of_an_audit_read_and_the_stale_read_repairs_nothing():
+    async def main() -> tuple[int, int]:
+        sim = TwoParts()
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        svc = service()
+        audit = asyncio.create_task(runner.audit())
+        while not sim.first_read.is_set():
+            await asyncio.sleep(0.01)
+        apply = asyncio.create_task(runner.apply(Request((partition("web", svc, dest(svc, "10.0.0.1")),))))
+        await asyncio.sleep(0.05)  # the apply waits for the lock, held by the audit's first part
+        sim.finish_first.set()
+        outcome = await asyncio.wait_for(apply, 5)
+        sim.finish_second.set()  # only now: the apply did not wait for the whole read
+        repairs = await audit
+        sim.tamper_delete(next(iter(sim.read().objects)))  # drift behind NCC's back
+        return repairs, outcome.writes, await runner.audit()
+
+    repairs, writes, later = asyncio.run(main())
+    assert writes == 2
+    assert repairs == 0  # read before the apply's writes: nothing to repair from it
+    assert later >= 1  # the next audit, undisturbed, repairs the drift (what was removed, and what went with it)

@@ -1,6 +1,6 @@
 """Failover figures in the namespace lab: two Seesaw nodes against two keepalived (VRRPv3) nodes, same run.
 
-    python bench/failover.py [--quick] [--trials N] [--quiet-seconds S]
+    python bench/failover.py [--quick] [--trials N] [--quiet-seconds S] [--keep-logs]
 
 As root; it runs itself inside a private network and mount namespace (`unshare --net --mount` and
 seesaw.lab.isolate) unless it already is in one: nothing touches the host. Both labs are up side by side
@@ -25,6 +25,12 @@ each stamped with the MAC its client was sending to (seesaw.lab.probe).
   master advertised (seen on the client's link); baseline: keepalived beside it, under the same load.
 * ha_timer_lateness_p99: in that window, how late each of the master's adverts came after the one before
   (the advert timer's lateness as the wire shows it, kernel receive timestamps).
+* takeover_announce_p99: in the unplanned trials, from the new master's first advert on the client's link (its
+  HA is LEADER) to its first gratuitous ARP there (the clients are called over): everything between the
+  election and the wire, Seesaw's HA -> engine -> NCC -> LB interface up -> GARP against keepalived's
+  in-process one. Each trial line also shows the master-down timer as the wire saw it (old master's last
+  advert to the new one's first; RFC 5798: 3 x interval + (256 - priority) / 256 x interval) and the client's
+  part (the GARP to the first request answered through the new master).
 
 Each figure ends as `BENCH <name> ours=<v> baseline=<v> ratio=<ours/baseline> unit=<u> [key=value ...]`;
 lines starting with `#` are the trials one by one. --quick: one SIGKILL and one link loss (one each way),
@@ -44,13 +50,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 from seesaw.lab import netns, topology, trials
-from seesaw.lab.adverts import AdvertWatch, intrusions, lateness
-from seesaw.lab.keepalived import KeepalivedPair, installed
+from seesaw.lab.adverts import AdvertWatch, TakeoverPath, intrusions, lateness
+from seesaw.lab.keepalived import KeepalivedPair, installed, seesaw_priorities
 from seesaw.lab.lab import Lab
 from seesaw.lab.outage import percentile
 from seesaw.lab.probe import Probe
@@ -69,6 +75,29 @@ class Side:
     probe: Probe
     watch: AdvertWatch
     results: list[Result]
+    paths: list[tuple[Result, TakeoverPath]] = field(default_factory=list)  # the unplanned trials, on the wire
+    max_priority: int = 255  # keepalived allows 254 at most
+
+
+def master_down_ms(side: Side, node: str) -> float:
+    """RFC 5798's master-down interval of `node` as backup, in ms."""
+    interval = side.pair.topo.advert_interval_ms
+    priority = min(seesaw_priorities(side.pair.topo)[node], side.max_priority)
+    return 3 * interval + (256 - priority) * interval / 256
+
+
+def wire_note(side: Side, result: Result, path: TakeoverPath) -> str:
+    """The takeover's parts as the client's link saw them."""
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value * 1000:.1f} ms"
+
+    served = None if result.trial.takeover is None or path.garp is None else result.fault + result.trial.takeover
+    client = None if served is None or path.garp is None else served - path.garp
+    return (
+        f"timer {ms(path.timer)} (master-down {master_down_ms(side, result.new):.1f} ms), "
+        f"LEADER to GARP {ms(path.announce)}, GARP to served {ms(client)}"
+    )
 
 
 def bench_line(name: str, ours: float, baseline: float, unit: str, **extra: object) -> str:
@@ -104,7 +133,18 @@ def run_trials(sides: list[Side], count: int, planned: int, say: Callable[[str],
 
     def record(side: Side, result: Result) -> None:
         side.results.append(result)
-        say(f"# {side.name:<10} {result.describe()}")
+        note = ""
+        if result.kind != "planned":
+            topo = side.pair.topo
+            path = side.watch.path(
+                result.fault,
+                str(topo.host(result.old).ip.ip),
+                str(topo.host(result.new).ip.ip),
+                trials.mac(topo, result.new),
+            )
+            side.paths.append((result, path))
+            note = f"; {wire_note(side, result, path)}"
+        say(f"# {side.name:<10} {result.describe()}{note}")
 
     for i in range(count):
         for k, kind in enumerate(("sigkill", "link")):
@@ -171,7 +211,7 @@ def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], N
             client = topo.ns(topo.client.name)
             probe = stack.enter_context(Probe(client, str(vserver.vip.ip), 80))
             watch = stack.enter_context(AdvertWatch(client))
-            sides.append(Side(name, pair, probe, watch, []))
+            sides.append(Side(name, pair, probe, watch, [], max_priority=255 if name == "ours" else 254))
         run_trials(sides, count, max(count, 2), say)
         calm = quiet(sides, quiet_seconds, say)
 
@@ -216,6 +256,27 @@ def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], N
             baseline_failed_requests=failed("keepalived", ("planned",)),
         )
     )
+    announce = {name: [1000 * p.announce for _, p in by[name].paths if p.announce is not None] for name in NAMES}
+    for name in NAMES:
+        lates = [1000 * p.timer - master_down_ms(by[name], r.new) for r, p in by[name].paths if p.timer is not None]
+        if lates and announce[name]:
+            say(
+                f"# {name:<10} timer beyond master-down: p50 {statistics.median(lates):.1f} ms p99 "
+                f"{percentile(lates, 99):.1f} ms; LEADER to GARP: p50 {statistics.median(announce[name]):.1f} ms "
+                f"p99 {percentile(announce[name], 99):.1f} ms"
+            )
+    if announce["ours"] and announce["keepalived"]:
+        lines.append(
+            bench_line(
+                "takeover_announce_p99",
+                percentile(announce["ours"], 99),
+                percentile(announce["keepalived"], 99),
+                "ms",
+                p50=f"{statistics.median(announce['ours']):.1f}",
+                baseline_p50=f"{statistics.median(announce['keepalived']):.1f}",
+                trials=len(announce["ours"]),
+            )
+        )
     lines.append(
         bench_line(
             "false_failovers",
@@ -253,6 +314,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 trial of each unplanned kind, 10 s of busy CPU")
     parser.add_argument("--trials", type=int, help="trials of each kind (default 20; 1 with --quick, 2 hand-overs)")
     parser.add_argument("--quiet-seconds", type=float, help="seconds of busy CPU (default 60; 10 with --quick)")
+    parser.add_argument("--keep-logs", action="store_true", help="keep both labs' logs (their directory is printed)")
     args = parser.parse_args()
     count = args.trials or (1 if args.quick else 20)
     quiet_seconds = args.quiet_seconds or (10.0 if args.quick else 60.0)
@@ -273,7 +335,10 @@ def main() -> None:
     except BaseException:
         print(f"# the bench failed: both labs' logs are kept in {work}", file=sys.stderr, flush=True)
         raise
-    shutil.rmtree(work)
+    if args.keep_logs:
+        print(f"# both labs' logs are kept in {work}", flush=True)
+    else:
+        shutil.rmtree(work)
     for line in lines:
         print(line, flush=True)
 

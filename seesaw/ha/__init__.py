@@ -8,6 +8,7 @@
     node         the asyncio shell running a machine over a socket
     engine_grace how long HA keeps its role while the engine is away (pure)
     engine_link  the HASession stream with the engine
+    lb_release   NCC takes the LB interface down when HA left for lack of an engine
     service      GetStatus on <run-dir>/ha/ha.sock
     main         `seesaw-ha` (and `--test-mode`, with no engine)
 

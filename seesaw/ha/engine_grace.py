@@ -13,6 +13,10 @@ Rules this file keeps:
   session itself, is gone for good: HA leaves at once, as it does with a
   grace of 0.
 * A new session (the engine's first command) ends the wait.
+* Leaving because a connected engine vanished (the grace ran out, or a
+  grace of 0) is `abandoned`: nothing else will take this node's LB
+  interface down, so HA must have NCC do it (seesaw.ha.lb_release). An
+  engine that stopped, or one never seen, leaves nothing to take down.
 
 Events in (`connected`, `lost`, `stopped`), decisions and the one deadline
 out; time comes from the injected clock. The shell is seesaw.ha.engine_link.
@@ -39,6 +43,7 @@ class EngineGrace:
         self._clock = clock
         self.grace = grace
         self.presence = Presence.NEVER
+        self.abandoned = False  # left because a connected engine vanished (not because it stopped)
         self._deadline: float | None = None
 
     @property
@@ -49,6 +54,7 @@ class EngineGrace:
     def connected(self) -> None:
         """A session with the engine works (its first command arrived)."""
         self.presence = Presence.CONNECTED
+        self.abandoned = False
         self._deadline = None
 
     def lost(self) -> bool:
@@ -56,7 +62,7 @@ class EngineGrace:
         if self.presence == Presence.WAITING:
             return False  # a failed reconnect: the clock started when the session broke
         if self.presence != Presence.CONNECTED or self.grace <= 0:
-            return self._gone()
+            return self._gone(abandoned=self.presence == Presence.CONNECTED)
         self.presence = Presence.WAITING
         self._deadline = self._clock.monotonic() + self.grace
         return False
@@ -69,9 +75,10 @@ class EngineGrace:
         """True once, when the grace has run out: leave the election now."""
         if self._deadline is None or self._clock.monotonic() < self._deadline:
             return False
-        return self._gone()
+        return self._gone(abandoned=True)
 
-    def _gone(self) -> bool:
+    def _gone(self, abandoned: bool = False) -> bool:
         self.presence = Presence.GONE
+        self.abandoned = self.abandoned or abandoned  # until the engine is back
         self._deadline = None
         return True

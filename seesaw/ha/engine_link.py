@@ -12,8 +12,10 @@
   restarted), HA keeps its role and keeps advertising for a grace period
   while it reconnects (engine_grace); only if the engine is not back by then
   does HA leave the election, a leader with a priority-0 advert so the peer
-  takes over at once. An engine that says it is stopping, or ends the
-  session itself, makes HA leave at once.
+  takes over at once, and has NCC take the LB interface down (lb_release):
+  the engine that would have is gone. An engine that says it is stopping,
+  or ends the session itself, makes HA leave at once (that engine takes the
+  LB interface down itself).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import grpc
 from seesaw.common import rpc
 from seesaw.common.clock import Clock, SystemClock
 from seesaw.ha.engine_grace import DEFAULT_GRACE, EngineGrace
+from seesaw.ha.lb_release import LBRelease
 from seesaw.ha.node import Node
 from seesaw.pb import common_pb2, engine_pb2_grpc, ha_pb2
 
@@ -58,8 +61,11 @@ class EngineLink:
         report_interval: float = REPORT_INTERVAL,
         grace: float = DEFAULT_GRACE,
         clock: Clock | None = None,
+        release: LBRelease | None = None,
     ) -> None:
         self._node = node
+        self._release = release
+        self._released = False  # the LB interface was handed to NCC to take down since the engine was last here
         self._path = socket_path
         self._retry_delay = retry_delay
         self._report_interval = report_interval
@@ -148,6 +154,9 @@ class EngineLink:
                 waited = self._grace.deadline is not None
                 self._grace.connected()
                 self._cancel_timer()
+                if self._release is not None:
+                    self._release.cancel()  # the engine speaks for the LB interface again
+                self._released = False
                 if waited:
                     log.info("the engine is back at %s within the grace period", self._path)
                 elif self._complained:
@@ -198,7 +207,10 @@ class EngineLink:
 
     def _leave(self) -> None:
         self._cancel_timer()
-        self._node.stop()
+        self._node.stop()  # a leader's priority-0 advert first: the peer takes over at once
+        if self._grace.abandoned and self._release is not None and not self._released:
+            self._released = True
+            self._release.release(f"seesaw-ha left the election: the engine at {self._path} is gone")
 
     def _complain(self, message: str) -> None:
         if self._complained:

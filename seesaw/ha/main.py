@@ -17,6 +17,7 @@ from pathlib import Path
 from seesaw.common import daemon, paths, rpc, sdnotify
 from seesaw.ha.engine_grace import DEFAULT_GRACE
 from seesaw.ha.engine_link import REPORT_INTERVAL, RETRY_DELAY, EngineLink
+from seesaw.ha.lb_release import LBRelease
 from seesaw.ha.node import Node
 from seesaw.ha.packet import GROUP_V4
 from seesaw.ha.service import SERVICE_NAME, HAService
@@ -30,6 +31,7 @@ FORMATS = {"seesaw": ha_pb2.HAConfig.SEESAW, "rfc5798": ha_pb2.HAConfig.RFC5798}
 def build_parser() -> argparse.ArgumentParser:
     p = daemon.parser("ha", "Seesaw HA: elects the master of the two load-balancer nodes with VRRPv3 adverts")
     p.add_argument("--engine-socket", type=Path, default=None, help="default: <run-dir>/engine/engine.sock")
+    p.add_argument("--ncc-socket", type=Path, default=None, help="default: <run-dir>/ncc/ncc.sock")
     p.add_argument("--engine-retry-delay", type=float, default=RETRY_DELAY, help="seconds (default: %(default)s)")
     p.add_argument("--report-interval", type=float, default=REPORT_INTERVAL, help="seconds (default: %(default)s)")
     p.add_argument(
@@ -100,8 +102,14 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
             await server.set_serving(True)
             sdnotify.notify("READY=1")
             engine = args.engine_socket or paths.socket_path(args.run_dir, "engine")
-            link = EngineLink(node, engine, args.engine_retry_delay, args.report_interval, args.engine_grace)
-            await link.run(stop)
+            release = LBRelease(args.ncc_socket or paths.socket_path(args.run_dir, "ncc"))
+            link = EngineLink(
+                node, engine, args.engine_retry_delay, args.report_interval, args.engine_grace, release=release
+            )
+            try:
+                await link.run(stop)
+            finally:
+                await release.close()
     finally:
         try:
             node.stop()  # a leader says goodbye with a priority-0 advert

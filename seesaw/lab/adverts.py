@@ -1,17 +1,21 @@
-"""VRRP adverts as a bystander on the LAN sees them, stamped by the kernel on arrival; and what their spacing says.
+"""VRRP adverts and gratuitous ARPs as a bystander on the LAN sees them, stamped by the kernel on arrival; and
+what their spacing says.
 
-`AdvertWatch(ns, link)` reads every IPv4 packet of protocol 112 that reaches
-`link` in namespace `ns` (an AF_PACKET socket: the bridge floods the
-224.0.0.18 adverts to every port, so the client sees both nodes'), with the
-kernel's receive timestamp (SO_TIMESTAMPNS), in a thread. Times are given on
-time.monotonic()'s scale, so they compare with the probe's samples.
+`AdvertWatch(ns, link)` reads every IPv4 packet of protocol 112 and every
+gratuitous ARP (sender address = target address) that reaches `link` in
+namespace `ns` (an AF_PACKET socket: the bridge floods the 224.0.0.18
+adverts and the broadcast ARPs to every port, so the client sees both
+nodes'), with the kernel's receive timestamp (SO_TIMESTAMPNS), in a thread.
+Times are given on time.monotonic()'s scale, so they compare with the probe's
+samples.
 
 `lateness(adverts, interval)`: how late each advert of a steady master came
 after the one before it: the sender's timer lateness as the wire shows it
 (plus its send path and our receive path, both short next to a timer that
 fires late on a busy CPU). `intrusions(adverts, master)`: how often another
 node started advertising while `master` was the master (a false failover
-shows as one).
+shows as one). `takeover_path(...)`: a takeover as the wire shows it: the
+old master's last advert, the new one's first, its first gratuitous ARP.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from seesaw.lab import netns
 
 VRRP_PROTOCOL = 112
 _ETH_P_IP = 0x0800
+_ETH_P_ARP = 0x0806
+_ETH_P_ALL = 0x0003
 _SO_TIMESTAMPNS = 35  # asm-generic/socket.h (SCM_TIMESTAMPNS has the same value)
 
 
@@ -39,6 +45,52 @@ class Advert:
     vrid: int
     priority: int
     interval_cs: int  # the advertised interval, in centiseconds
+
+
+@dataclass(frozen=True)
+class Garp:
+    at: float  # arrival, on time.monotonic()'s scale
+    mac: str  # the sender's hardware address, as the ARP says it (lower case)
+    address: str  # the address announced
+
+
+@dataclass(frozen=True)
+class TakeoverPath:
+    """A takeover on the wire (seconds on time.monotonic()'s scale; None: not seen)."""
+
+    last_old: float | None  # the old master's last advert before the fault
+    first_new: float | None  # the new master's first advert after it: its HA is LEADER
+    garp: float | None  # the new master's first gratuitous ARP after it: the clients are called over
+
+    @property
+    def timer(self) -> float | None:
+        """From the old master's last word to the new one's first: the master-down timer as it ran."""
+        return None if self.last_old is None or self.first_new is None else self.first_new - self.last_old
+
+    @property
+    def announce(self) -> float | None:
+        """From the new master's first advert to its first gratuitous ARP: LEADER to the clients called."""
+        return None if self.first_new is None or self.garp is None else self.garp - self.first_new
+
+
+def parse_garp(packet: bytes, at: float) -> Garp | None:
+    """The gratuitous ARP in `packet` (the ARP header on: Ethernet/IPv4, sender address = target address)."""
+    if len(packet) < 28 or packet[0:2] != b"\x00\x01" or packet[2:4] != b"\x08\x00" or packet[4:6] != b"\x06\x04":
+        return None
+    sender, target = packet[14:18], packet[24:28]
+    if sender != target:
+        return None
+    return Garp(at, packet[8:14].hex(":"), str(ipaddress.IPv4Address(sender)))
+
+
+def takeover_path(
+    adverts: Sequence[Advert], garps: Sequence[Garp], fault: float, old: str, new: str, new_mac: str
+) -> TakeoverPath:
+    """The takeover from `old` to `new` (node addresses; `new_mac` its LB interface's) after `fault`."""
+    before = [a.at for a in adverts if a.source == old and a.at <= fault and a.priority]
+    after = [a.at for a in adverts if a.source == new and a.at > fault and a.priority]
+    called = [g.at for g in garps if g.mac == new_mac.lower() and g.at > fault]
+    return TakeoverPath(max(before, default=None), min(after, default=None), min(called, default=None))
 
 
 def parse(packet: bytes, at: float) -> Advert | None:
@@ -86,6 +138,7 @@ class AdvertWatch:
         self.link = link
         self._lock = threading.Lock()
         self._adverts: list[Advert] = []
+        self._garps: list[Garp] = []
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._read, name=f"adverts-{ns}", daemon=True)
@@ -99,9 +152,9 @@ class AdvertWatch:
 
     def start(self) -> None:
         with netns.inside(self.ns):
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_IP))
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_ALL))
         sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-        sock.bind((self.link, _ETH_P_IP))
+        sock.bind((self.link, _ETH_P_ALL))
         sock.settimeout(0.1)
         self._sock = sock
         self._thread.start()
@@ -118,12 +171,22 @@ class AdvertWatch:
         with self._lock:
             return [a for a in self._adverts if since <= a.at < until and source in (None, a.source)]
 
+    def garps(self, since: float = 0.0, until: float = float("inf")) -> list[Garp]:
+        """The gratuitous ARPs that arrived in [since, until)."""
+        with self._lock:
+            return [g for g in self._garps if since <= g.at < until]
+
+    def path(self, fault: float, old: str, new: str, new_mac: str) -> TakeoverPath:
+        """The takeover from node address `old` to `new` after `fault`, as seen so far (takeover_path)."""
+        with self._lock:
+            return takeover_path(self._adverts, self._garps, fault, old, new, new_mac)
+
     def _read(self) -> None:
         assert self._sock is not None
         offset = time.time() - time.monotonic()  # the kernel stamps with the real-time clock
         while not self._stop.is_set():
             try:
-                data, ancillary, _, _ = self._sock.recvmsg(2048, socket.CMSG_SPACE(16))
+                data, ancillary, _, address = self._sock.recvmsg(2048, socket.CMSG_SPACE(16))
             except TimeoutError:
                 continue
             except OSError:
@@ -133,7 +196,14 @@ class AdvertWatch:
                 if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(value) >= 16:
                     seconds, nanoseconds = struct.unpack("qq", value[:16])
                     at = seconds + nanoseconds / 1e9 - offset
-            advert = parse(data, at)
-            if advert is not None:
-                with self._lock:
-                    self._adverts.append(advert)
+            protocol = address[1] if len(address) > 1 else _ETH_P_IP
+            if protocol == _ETH_P_ARP:
+                garp = parse_garp(data, at)
+                if garp is not None:
+                    with self._lock:
+                        self._garps.append(garp)
+            elif protocol == _ETH_P_IP:
+                advert = parse(data, at)
+                if advert is not None:
+                    with self._lock:
+                        self._adverts.append(advert)

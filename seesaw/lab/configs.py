@@ -32,7 +32,7 @@ term_timeout = 10s
 binary = seesaw-ha
 dependency = engine
 priority = -15
-
+{ha_args}
 [healthcheck]
 binary = seesaw-healthcheck
 dependency = engine
@@ -41,6 +41,12 @@ dependency = engine
 binary = seesaw-ecu
 dependency = engine
 """
+
+
+def watchdog_cfg(topo: Topology) -> str:
+    """A lab node's watchdog.cfg: the five daemons, seesaw-ha with the topology's engine grace if it sets one."""
+    ha_args = f"args = --engine-grace={topo.engine_grace:g}\n" if topo.engine_grace else ""
+    return WATCHDOG_CFG.format(ha_args=ha_args)
 
 
 def _quote(text: str) -> str:
@@ -160,4 +166,4 @@ def write(topo: Topology, node: Host, config_dir: Path, dataplane: str = "auto")
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "cluster.pb").write_text(cluster_pb(topo))
     (config_dir / "seesaw.cfg").write_text(seesaw_cfg(topo, node, dataplane))
-    (config_dir / "watchdog.cfg").write_text(WATCHDOG_CFG)
+    (config_dir / "watchdog.cfg").write_text(watchdog_cfg(topo))

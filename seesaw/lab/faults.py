@@ -4,6 +4,10 @@
   (the five daemons), seesaw-ha first: nothing says goodbye, and whatever
   the kernel holds (the LB interface, the VIPs, the dataplane) stays, as
   after a crash. `restart_suite` starts the watchdog again.
+* `lose_engine`: SIGKILL the node's watchdog, then its engine: the engine
+  is gone for good (nobody restarts it) while NCC, HA and the rest run on,
+  as when an engine dies under a watchdog that is not there to restart it.
+  `end_session` SIGKILLs what is left, for `restart_suite`.
 * `cut_links`: the node's links (eth0, and eth1 for an LB node) lose their
   carrier: their ports on the lab's bridge go down, as when a cable or a
   switch port fails. The node keeps its addresses and routes and its
@@ -79,6 +83,41 @@ def kill_suite(lab: Lab, node: str) -> float:
         raise LabError(f"{node}'s watchdog is not running: nothing to kill (restart it with restart_suite)")
     status = lab.nodes[node].status()
     return kill_session(leader, [int(status[d]["pid"]) for d in FIRST if status.get(d, {}).get("pid")])
+
+
+def lose_engine(lab: Lab, node: str) -> float:
+    """SIGKILL `node`'s watchdog, then its engine (the other daemons run on, unsupervised); when the engine died."""
+    leader = lab.state.processes.get(node)
+    if leader is None or not processes.alive(leader):
+        raise LabError(f"{node}'s watchdog is not running: nothing to kill (restart it with restart_suite)")
+    engine = lab.nodes[node].status().get("engine", {}).get("pid")
+    if not engine:
+        raise LabError(f"{node}'s watchdog reports no running engine: wait for the node to settle first")
+    os.kill(leader.pid, signal.SIGKILL)
+    while processes.alive(leader):
+        time.sleep(0.005)
+    fault = time.monotonic()
+    os.kill(int(engine), signal.SIGKILL)
+    return fault
+
+
+def end_session(lab: Lab, node: str) -> None:
+    """SIGKILL whatever is left of `node`'s session once its watchdog is gone (after `lose_engine`); waits."""
+    leader = lab.state.processes.get(node)
+    if leader is None:
+        return
+    if processes.alive(leader):
+        raise LabError(f"{node}'s watchdog (pid {leader.pid}) still runs: use kill_suite")
+    deadline = time.monotonic() + 10.0
+    while remains := session_pids(leader):
+        for pid in remains:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() > deadline:
+            raise LabError(f"processes of session {leader.pid} outlived SIGKILL for 10 s: {remains}")
+        time.sleep(0.01)
 
 
 def restart_suite(lab: Lab, node: str) -> Proc:

@@ -73,6 +73,7 @@ class Result:
     new: str  # the node that should take over
     trial: Trial
     note: str = ""
+    fault: float = 0.0  # the fault's time.monotonic() (for the wire's view of the takeover: adverts.takeover_path)
 
     def describe(self) -> str:
         return f"{self.kind} {self.old} -> {self.new}: {self.trial.describe()}{f' ({self.note})' if self.note else ''}"
@@ -172,7 +173,7 @@ def sigkill(pair: Pair, probe: Probe, timeout: float = TAKEOVER_TIMEOUT, settle:
         measured = _measure(probe, pair.topo, new, fault, timeout, settle)
     finally:
         pair.recover(old)
-    return Result("sigkill", old, new, measured)
+    return Result("sigkill", old, new, measured, fault=fault)
 
 
 def link(pair: Pair, probe: Probe, timeout: float = TAKEOVER_TIMEOUT, settle: float = SETTLE) -> Result:
@@ -183,7 +184,7 @@ def link(pair: Pair, probe: Probe, timeout: float = TAKEOVER_TIMEOUT, settle: fl
         measured = _measure(probe, pair.topo, new, fault, timeout, settle)
     finally:
         faults.restore_links(pair.topo, old)
-    return Result("link", old, new, measured)
+    return Result("link", old, new, measured, fault=fault)
 
 
 def planned(
@@ -207,7 +208,7 @@ def planned(
     fault = goodbye[0].at if goodbye else started
     measured = _measure(probe, pair.topo, new, fault, timeout, settle)
     note = f"hand-over took {(returned - started) * 1000:.0f} ms" + ("" if goodbye else "; no priority-0 advert seen")
-    return Result("planned", old, new, measured, note)
+    return Result("planned", old, new, measured, note, fault)
 
 
 def make_master(pair: Pair, probe: Probe, node: str) -> None:

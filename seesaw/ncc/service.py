@@ -3,13 +3,16 @@ speaker (BGP) do the work, protobuf out."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterable
 
 import grpc
 
 from seesaw.ncc import bgp, convert
 from seesaw.ncc.bgp import convert as bgp_convert
 from seesaw.ncc.dataplane import DataplaneError
+from seesaw.ncc.model import LB_PARTITION, VLAN, LBInterface, Spec
 from seesaw.ncc.reconciler import Outcome
 from seesaw.ncc.runner import Runner
 from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
@@ -89,6 +92,24 @@ class NCCService(ncc_pb2_grpc.NCCServicer):
             _add_bgp(response, await self._speaker.reset())
         return response
 
+    async def TakeLBDown(
+        self, request: ncc_pb2.LBDownRequest, context: grpc.aio.ServicerContext
+    ) -> ncc_pb2.ApplyResponse:
+        """The LB interface down as NCC holds it, nothing else: seesaw-ha left the election without an engine.
+
+        HA asks, not a lease NCC would keep on the engine: HA alone knows when this node stopped being
+        master (its grace for a vanished engine, seesaw.ha.lb_release), so one clock decides both. A second
+        clock in NCC would either take the LB interface down while HA still leads (a slow engine, a long
+        apply) or leave it up after the peer took over.
+        """
+        await self._require_ready(context)
+        down = _lb_down_request(self._runner.reconciler.desired.objects(LB_PARTITION).values())
+        if down is None:
+            log.info("HA asks for the LB interface down (%s): it is not up", request.reason or "no reason given")
+            return ncc_pb2.ApplyResponse(generation=self._runner.status().generation)
+        log.warning("HA asks for the LB interface down: %s", request.reason or "no reason given")
+        return _response(await self._runner.apply_pb(down))
+
     async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
         if not self._runner.ready:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "NCC is still reading the dataplane; retry in a moment")
@@ -107,3 +128,13 @@ def _add_bgp(response: ncc_pb2.ApplyResponse, outcome: bgp.Outcome) -> None:
     response.plan.extend(bgp_convert.change_to_pb(change) for change in outcome.changes)
     response.errors.extend(bgp_convert.problem_to_pb(problem) for problem in outcome.problems)
     response.writes += outcome.writes
+
+
+def _lb_down_request(specs: Iterable[Spec]) -> ncc_pb2.ApplyRequest | None:
+    """The request that sets the held LB interface down (its VLANs as they are); None if none is up."""
+    held = list(specs)
+    lbs = [s for s in held if isinstance(s, LBInterface) and s.up]
+    if not lbs:
+        return None
+    vlans = [s for s in held if isinstance(s, VLAN)]
+    return ncc_pb2.ApplyRequest(has_lb=True, lb=convert.lb_to_pb(dataclasses.replace(lbs[0], up=False), vlans))

@@ -65,6 +65,11 @@ class NCCStub:
                 request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.FromString,
                 _registered_method=True)
+        self.TakeLBDown = channel.unary_unary(
+                '/seesaw.ncc.NCC/TakeLBDown',
+                request_serializer=seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
+                _registered_method=True)
 
 
 class NCCServicer:
@@ -108,6 +113,13 @@ class NCCServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TakeLBDown(self, request, context):
+        """The LB interface down without the engine (seesaw-ha, once it left the election for lack of an engine).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NCCServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +152,11 @@ def add_NCCServicer_to_server(servicer, server):
                     servicer.ListBGPNeighbors,
                     request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
                     response_serializer=seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.SerializeToString,
+            ),
+            'TakeLBDown': grpc.unary_unary_rpc_method_handler(
+                    servicer.TakeLBDown,
+                    request_deserializer=seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.FromString,
+                    response_serializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -304,6 +321,33 @@ class NCC:
             '/seesaw.ncc.NCC/ListBGPNeighbors',
             seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
             seesaw_dot_pb_dot_ncc__pb2.BGPNeighborList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TakeLBDown(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ncc.NCC/TakeLBDown',
+            seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.SerializeToString,
+            seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,6 +10,7 @@ dataplanes. The thin I/O shell around pure pieces:
     host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
     host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
     host_reannounce  a takeover's burst at once, repeated shortly  (a short-lived thread)
+    host_rtnl      a takeover's link read and set up on a plain rtnetlink socket (I/O: rtnetlink)
 
 It acts in the network namespace of the thread that calls it (NCC runs
 inside the LB node's namespace), opens one rtnetlink socket per call, and
@@ -52,7 +53,8 @@ from seesaw.ncc.kernel.host_plan import (
     takeover_ops,
 )
 from seesaw.ncc.kernel.host_reannounce import Reannouncer
-from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_addresses, read_snapshot
+from seesaw.ncc.kernel.host_rtnl import Rtnl
+from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_snapshot
 from seesaw.ncc.kernel.host_sysctl import PROC_SYS, SysctlWriter
 from seesaw.ncc.model import IPAddress, Kind
 from seesaw.ncc.steps import Op, Step, StepResult
@@ -84,9 +86,11 @@ class HostNetwork:
         sysctl_root: Path = PROC_SYS,
         open_rtnl: Callable[[], Any] = IPRoute,
         reannouncer: Reannouncer | None = None,
+        open_fast: Callable[[], Rtnl] = Rtnl,
     ) -> None:
         self._sysctls = SysctlWriter(sysctl_root)
         self._open_rtnl = open_rtnl
+        self._open_fast = open_fast
         self._reannouncer = reannouncer or Reannouncer()
         self._announced: frozenset[str] = frozenset()  # links the current apply's fast path announced
         self._home_said: str | None = None
@@ -114,8 +118,8 @@ class HostNetwork:
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
+        self._announced = self._takeover_first(steps)
         with self._rtnl() as ipr:
-            self._announced = self._takeover_first(ipr, steps)
             snapshot = self._snapshot(ipr)
             for i, step in enumerate(steps):
                 try:
@@ -130,22 +134,35 @@ class HostNetwork:
                     snapshot = self._snapshot(ipr)
         return results
 
-    def _takeover_first(self, ipr: Any, steps: Sequence[Step]) -> frozenset[str]:
+    def _takeover_first(self, steps: Sequence[Step]) -> frozenset[str]:
         """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links announced.
 
-        Best effort: whatever fails here, the step itself does (or reports) it again.
+        On a plain rtnetlink socket (host_rtnl): the link and its addresses read, the link set up, the burst
+        sent, before pyroute2 is even opened. Best effort: whatever fails here, the step itself does (or
+        reports) it again.
         """
-        if not any(step.kind is Kind.LB and step.op is Op.UPDATE for step in steps):
+        raising = [step for step in steps if step.kind is Kind.LB and step.op is Op.UPDATE]
+        if not raising:
             return frozenset()
         announced: set[str] = set()
         try:
-            snapshot = read_addresses(ipr, read_snapshot(ipr, detail=False))
-            for step in steps:
-                for op in takeover_ops(step, snapshot) or ():
-                    snapshot = self._perform(ipr, op, snapshot)
-                    if isinstance(op, Announce):
-                        announced.add(op.link)
-        except (NetlinkError, OpFailed, DataplaneError) as err:
+            with self._open_fast() as rtnl:
+                for step in raising:
+                    snapshot = rtnl.link_snapshot(step.spec.key)
+                    for op in takeover_ops(step, snapshot) or ():
+                        match op:
+                            case SetLink(name=name, up=True):
+                                link = _link(snapshot, name)
+                                self._reannouncer.changed()
+                                rtnl.set_up(link.index)
+                                log.info("%s: link up (takeover)", name)
+                                snapshot.links[link.index] = dataclasses.replace(link, up=True)
+                            case Announce():
+                                self._announce(None, op, snapshot)
+                                announced.add(op.link)
+                            case _:
+                                raise OpFailed(f"the fast path does not do {op}", None)
+        except (OSError, OpFailed, DataplaneError) as err:
             log.info("fast takeover path not taken (%s): the step does it", err)
         return frozenset(announced)
 

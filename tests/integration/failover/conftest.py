@@ -7,10 +7,11 @@ Run under `unshare --net --mount --propagation private -- python -m seesaw.lab.i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
-from failover_lab import http_vip, require_lab
+from failover_lab import ENGINE_GRACE, http_vip, require_lab
 
 from seesaw.lab import topology
 from seesaw.lab.adverts import AdvertWatch
@@ -24,7 +25,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The two-node lab, up once for the module."""
     require_lab()
     # mh for the DSR HTTP service: a connection straddling a failover keeps its backend (topology.consistent)
-    running = Lab(tmp_path_factory.mktemp("failover"), topology.consistent(topology.pair("fo-")))
+    # a short engine grace (seesaw-ha --engine-grace) for the engine-loss test; the other faults kill HA itself
+    topo = dataclasses.replace(topology.consistent(topology.pair("fo-")), engine_grace=ENGINE_GRACE)
+    running = Lab(tmp_path_factory.mktemp("failover"), topo)
     running.up()
     try:
         yield running

@@ -9,6 +9,8 @@ import pytest
 
 from seesaw.lab import netns, topology
 
+ENGINE_GRACE = 2.0  # seconds seesaw-ha waits for a vanished engine in the failover lab
+
 
 def require_lab() -> None:
     if os.geteuid() != 0:

@@ -8,6 +8,7 @@ traffic must resume through it, for good:
     SIGKILL of the master's watchdog and all five daemons    the crashed node comes back by itself as BACKUP
     the master's links lose carrier                          the pair settles again once they are back
     `seesaw -c failover` on the master (the real CLI)        its priority-0 advert is on the wire
+    the master's engine SIGKILLed and not restarted          after HA's grace its LB interface goes down
 
 and `show ha` on the new master says how long its takeover took. The figures (p99 over 20 trials against
 keepalived) are bench/failover.py's; the limits here are loose, for a shared machine, except the planned
@@ -18,14 +19,21 @@ until it hears it (make before break), so traffic moves within one advert interv
 from __future__ import annotations
 
 import re
+import time
 
+import grpc
 import pytest
+from failover_lab import ENGINE_GRACE
+from pyroute2 import IPRoute
 
-from seesaw.lab import trials
+from seesaw.common import paths
+from seesaw.lab import faults, netns, trials
 from seesaw.lab.adverts import AdvertWatch
 from seesaw.lab.lab import Lab
 from seesaw.lab.probe import Probe
 from seesaw.lab.trials import Result, SeesawPair
+from seesaw.ncc.kernel.host_snapshot import IFF_UP
+from seesaw.pb import common_pb2, ha_pb2_grpc
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -101,3 +109,54 @@ def test_planned_failover_moves_traffic_within_one_advert_interval_and_fails_no_
     took = result.trial.takeover
     assert took is not None
     assert (result.trial.failed, took <= lab.topo.advert_interval_ms / 1000) == (0, True), result.describe()
+
+
+def lb_up(lab: Lab, node: str) -> bool:
+    """Whether `node`'s LB interface (eth1) is up (administratively: IFF_UP)."""
+    with netns.inside(lab.topo.ns(node)), IPRoute() as ipr:
+        (link,) = ipr.get_links(ifname="eth1")
+        return bool(link["flags"] & IFF_UP)
+
+
+def ha_state(lab: Lab, node: str) -> str:
+    """`node`'s election state from seesaw-ha itself (its engine may be gone)."""
+    socket = paths.socket_path(lab.nodes[node].run_dir, "ha")
+    with grpc.insecure_channel(f"unix:{socket}") as channel:
+        status = ha_pb2_grpc.HAStub(channel).GetStatus(common_pb2.Empty(), timeout=3)
+    return common_pb2.HaState.Name(status.state).removeprefix("HA_")
+
+
+def test_an_engine_lost_for_good_takes_the_lb_interface_down_after_the_grace(lab: Lab, pair: SeesawPair, probe: Probe):
+    old = trials.steady(pair, probe)
+    new = trials.other(lab.topo, old)
+    old_mac, new_mac = trials.mac(lab.topo, old), trials.mac(lab.topo, new)
+    vip = vips(lab)[0]
+    fault = faults.lose_engine(lab, old)  # the watchdog first: nobody restarts the engine
+    try:
+        # within the grace the node keeps its role and its LB interface: the kernel forwards without the engine
+        time.sleep(ENGINE_GRACE / 2)
+        assert (ha_state(lab, old), lb_up(lab, old), lab.neighbour(vip)) == ("LEADER", True, old_mac)
+        # then HA leaves the election (priority 0: the peer takes over at once) and has NCC take it down
+        probe.wait(lambda s: s.ok and s.mac == new_mac and s.start >= fault, ENGINE_GRACE + 3, f"answer via {new}")
+        deadline = time.monotonic() + 2.0
+        while lb_up(lab, old) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        down = time.monotonic() - fault
+        assert not lb_up(lab, old), f"{old}'s LB interface is still up after its engine was lost\n{lab.logs()}"
+        assert ENGINE_GRACE <= down < ENGINE_GRACE + 1.0, f"{down:.3f} s"
+        assert (ha_state(lab, old), lab.ha_states()[new]) == ("SHUTDOWN", "LEADER")
+        assert lab.neighbour(vip) == new_mac
+        ncc_log = (lab.nodes[old].log_dir / "seesaw_ncc.log").read_text()
+        assert "HA asks for the LB interface down: seesaw-ha left the election" in ncc_log
+        # one master: from now on the client is served through the new one only, and nothing fails
+        since = time.monotonic()
+        time.sleep(0.5 + probe.timeout)
+        recent = probe.samples(since, since + 0.5)
+        wrong = [s for s in recent if not s.ok or s.mac != new_mac]
+        assert recent and not wrong, wrong
+    finally:
+        faults.end_session(lab, old)
+        faults.restart_suite(lab, old)
+    # the node comes back as BACKUP: its new engine adopts the LB interface as NCC holds it, down
+    assert trials.steady(pair, probe) == new
+    assert not lb_up(lab, old)

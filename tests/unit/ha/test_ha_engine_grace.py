@@ -61,3 +61,20 @@ def test_nothing_to_keep_before_the_first_session_or_after_leaving() -> None:
     clock.advance(10.0)
     assert g.expired() is True
     assert g.lost() is True  # gone: a failed reconnect keeps nothing
+
+
+def test_only_a_vanished_engine_leaves_the_lb_interface_to_ha() -> None:
+    clock, g = connected()
+    g.lost()
+    assert not g.abandoned  # still waiting: the engine may come back
+    clock.advance(10.0)
+    assert g.expired() is True and g.abandoned
+    assert g.lost() is True and g.abandoned  # failed reconnects after leaving keep it so
+    g.connected()
+    assert not g.abandoned  # the engine speaks for the LB interface again
+    _, none = connected(grace=0.0)
+    assert none.lost() is True and none.abandoned
+    _, stopping = connected()
+    assert stopping.stopped() is True and not stopping.abandoned  # a stopping engine takes it down itself
+    never = EngineGrace(FakeClock(), 10.0)
+    assert never.lost() is True and not never.abandoned  # no engine ever: nothing was up

@@ -1,4 +1,5 @@
-"""A takeover's gratuitous ARP burst: sent at once, repeated shortly, cancelled by any later link change.
+"""A takeover's gratuitous ARP burst: sent at once, again when the link runs, repeated shortly, cancelled by any
+later link change.
 
 The sender is a real datagram socket pair standing in for the AF_PACKET socket (which needs root and an
 interface): every frame sent arrives, in order, at the other end.
@@ -34,13 +35,38 @@ class Wire:
                 return out
 
 
+def by_the_clock() -> None:
+    """No link watch: the repeats go by the clock alone."""
+    return None
+
+
+class Link:
+    """A link watch that says the link runs after `after` seconds (None: never, within the wait)."""
+
+    def __init__(self, after: float | None) -> None:
+        self.after = after
+        self.asked: list[tuple[str, float]] = []
+        self.closed = False
+
+    def wait_running(self, name: str, timeout: float) -> bool:
+        self.asked.append((name, timeout))
+        if self.after is None or self.after > timeout:
+            time.sleep(timeout)
+            return False
+        time.sleep(self.after)
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def test_the_series_lasts_less_than_one_failover_interval():
     assert tuple(sorted(RETRY_DELAYS)) == RETRY_DELAYS and RETRY_DELAYS[-1] < 0.2
 
 
 def test_a_burst_goes_out_at_once_and_again_after_each_delay():
     wire = Wire()
-    repeats = Reannouncer(delays=(0.01, 0.03), opener=wire.open)
+    repeats = Reannouncer(delays=(0.01, 0.03), opener=wire.open, watcher=by_the_clock)
     repeats.announce("eth1", [b"a", b"b"])
     assert wire.frames() == [b"a", b"b"]  # at once, before announce returned
     repeats.join()
@@ -50,7 +76,7 @@ def test_a_burst_goes_out_at_once_and_again_after_each_delay():
 
 def test_a_link_change_cancels_the_repeats_not_yet_sent():
     wire = Wire()
-    repeats = Reannouncer(delays=(0.05, 0.1), opener=wire.open)
+    repeats = Reannouncer(delays=(0.05, 0.1), opener=wire.open, watcher=by_the_clock)
     repeats.announce("eth1", [b"a"])
     repeats.changed()  # e.g. the node stepped down: the LB interface goes down
     repeats.join()
@@ -59,7 +85,7 @@ def test_a_link_change_cancels_the_repeats_not_yet_sent():
 
 def test_a_send_error_ends_the_series_quietly():
     wire = Wire()
-    repeats = Reannouncer(delays=(0.02, 0.04), opener=wire.open)
+    repeats = Reannouncer(delays=(0.02, 0.04), opener=wire.open, watcher=by_the_clock)
     repeats.announce("eth1", [b"a"])
     wire.receiver.close()  # the far end is gone: the next send fails
     started = time.monotonic()
@@ -71,11 +97,41 @@ def test_a_first_send_that_fails_raises_what_it_means():
     wire = Wire()
     wire.receiver.close()
     with pytest.raises(DataplaneError, match="cannot send on 'eth1'"):
-        Reannouncer(opener=wire.open).announce("eth1", [b"a"])
+        Reannouncer(opener=wire.open, watcher=by_the_clock).announce("eth1", [b"a"])
     assert wire.sender.fileno() == -1
 
 
 def test_no_delays_means_one_burst():
     wire = Wire()
-    Reannouncer(delays=(), opener=wire.open).announce("eth1", [b"a"])
+    Reannouncer(delays=(), opener=wire.open, watcher=by_the_clock).announce("eth1", [b"a"])
     assert wire.frames() == [b"a"] and wire.sender.fileno() == -1
+
+
+def test_a_burst_goes_out_again_the_moment_the_link_runs_then_the_repeats_not_yet_due():
+    wire, link = Wire(), Link(after=0.05)
+    repeats = Reannouncer(delays=(0.02, 0.1, 0.15), opener=wire.open, watcher=lambda: link)
+    started = time.monotonic()
+    repeats.announce("eth1", [b"a"])
+    assert wire.frames() == [b"a"]
+    time.sleep(0.08)
+    assert wire.frames() == [b"a"]  # when it ran (at 0.05 s); the repeat due at 0.02 s passed meanwhile
+    repeats.join()
+    assert wire.frames() == [b"a", b"a"]  # at 0.1 s and 0.15 s
+    assert link.asked == [("eth1", 0.15)] and link.closed and time.monotonic() - started >= 0.15
+
+
+def test_a_link_that_does_not_run_in_time_gets_the_repeats_due_after_the_wait():
+    wire, link = Wire(), Link(after=None)
+    repeats = Reannouncer(delays=(0.02, 0.06), opener=wire.open, watcher=lambda: link)
+    repeats.announce("eth1", [b"a"])
+    repeats.join()
+    assert wire.frames() == [b"a", b"a"] and link.closed  # the last one only: the wait took the others' time
+
+
+def test_a_link_change_while_waiting_for_the_link_cancels_its_burst():
+    wire, link = Wire(), Link(after=0.05)
+    repeats = Reannouncer(delays=(0.1,), opener=wire.open, watcher=lambda: link)
+    repeats.announce("eth1", [b"a"])
+    repeats.changed()
+    repeats.join()
+    assert wire.frames() == [b"a"]

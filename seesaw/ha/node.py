@@ -209,7 +209,12 @@ class Node:
         try:
             self._links = LinkWatch()
         except OSError as err:
-            log.warning("cannot watch %s's link state (%s): HA will not notice a lost carrier", interface, err)
+            log.warning(
+                "cannot watch %s's link state (%s): HA will not notice a lost carrier; raise the open-files limit "
+                "(LimitNOFILE in the systemd unit) if it is reached, and restart seesaw",
+                interface,
+                err,
+            )
             return
         self._loop.add_reader(self._links.fileno(), self._on_link_events)
         self._watched = (interface, None)
@@ -242,8 +247,9 @@ class Node:
             return
         try:
             events = self._links.read()
-        except OSError as err:
-            log.warning("reading link events failed: %s", err)
+        except OSError as err:  # ENOBUFS: the kernel dropped events (a burst of link changes): ask again
+            log.warning("reading link events failed (%s): asking for %s's link state again", err, self._watched[0])
+            self._refresh_link()
             return
         name, index = self._watched
         for event in events:

@@ -43,6 +43,11 @@ class KernelState:
     objects: dict[Ref, Spec] = field(default_factory=dict)
     stats: dict[Ref, Stats] = field(default_factory=dict)
 
+    def add(self, part: KernelState) -> None:
+        """Take in what one part of a dataplane holds."""
+        self.objects.update(part.objects)
+        self.stats.update(part.stats)
+
 
 class DataplaneError(Exception):
     """A kernel refused an operation. `errno` is the kernel's error number when there is one."""

@@ -167,8 +167,7 @@ class Runner:
         for read in reads:
             async with self._lock:
                 found = await _in_thread(read)
-            state.objects.update(found.objects)
-            state.stats.update(found.stats)
+            state.add(found)
         return state
 
     async def run_audits(self, stop: asyncio.Event) -> None:

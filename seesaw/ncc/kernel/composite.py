@@ -54,9 +54,7 @@ class KernelDataplane:
     def read(self) -> KernelState:
         state = KernelState()
         for read in self.read_parts():
-            found = read()
-            state.objects.update(found.objects)
-            state.stats.update(found.stats)
+            state.add(read())
         return state
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:

@@ -14,6 +14,7 @@
     unshare    --unshare: the lab inside a private (user) namespace, entered with nsenter
     main       `seesaw lab ...`;  demo: `make run`;  isolate: finish an `unshare --net --mount`
     certs      throw-away CA and certificates (ECU tests);  frr: a private FRR bgpd (anycast tests)
+    fixture_configs  the small seesaw.cfg and cluster.pb texts the engine and ECU tests share  (pure)
     probe      the client's probe loop: a new connection every 10 ms, with the MAC it went to
     adverts    VRRP adverts on the wire with kernel timestamps; timer lateness, intrusions   (parse: pure)
     outage     a failover as the client's samples show it; percentiles                    (pure)

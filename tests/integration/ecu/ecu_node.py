@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seesaw.common import rpc
+from seesaw.lab.fixture_configs import CLUSTER_HEAD, NODE_CFG, web_vserver
 
 READER_GID = 4900  # group "seesaw": reads
 ADMIN_GID = 4901  # group "seesaw-admin": writes
@@ -29,26 +30,7 @@ OPERATOR = ("seesaw-op", 4902)  # member of "seesaw"
 ADMIN = ("seesaw-boss", 4903)  # member of "seesaw-admin"
 STRANGER = ("seesaw-stranger", 4904)  # in no Seesaw group
 
-SEESAW_CFG = """\
-[cluster]
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-"""
-
-CLUSTER = """
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-vserver <
-  name: "web1@au-syd"
-  rp: "ops"
-  entry_address < fqdn: "web1.example.com." ipv4: "10.0.0.11/24" status: PRODUCTION >
-  vserver_entry < protocol: TCP port: 80 scheduler: RR mode: NAT >
-  backend < host < fqdn: "be1.example.com." ipv4: "10.2.1.1/24" status: PRODUCTION > >
->
-"""
+CLUSTER = CLUSTER_HEAD + web_vserver(1)
 
 
 def private_mounts() -> bool:
@@ -105,7 +87,7 @@ def engine(work: Path) -> Iterator[Engine]:
     config_dir = work / "etc"
     run_dir = work / "run"
     config_dir.mkdir()
-    (config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
+    (config_dir / "seesaw.cfg").write_text(NODE_CFG)
     (config_dir / "cluster.pb").write_text(CLUSTER)
     log = (work / "engine.log").open("ab")
     cmd = [sys.executable, "-m", "seesaw.engine", "--config-dir", str(config_dir), "--run-dir", str(run_dir)]

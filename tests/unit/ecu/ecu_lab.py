@@ -16,39 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from seesaw.common import rpc
-
-SEESAW_CFG = """\
-[cluster]
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-"""
-
-
-def vserver(n: int, grants: str) -> str:
-    return f"""
-vserver <
-  name: "web{n}@au-syd"
-  rp: "ops"
-  entry_address < fqdn: "web{n}.example.com." ipv4: "10.0.0.{10 + n}/24" status: PRODUCTION >
-  vserver_entry < protocol: TCP port: 80 scheduler: RR mode: NAT >
-  backend < host < fqdn: "be{n}.example.com." ipv4: "10.2.{n}.1/24" status: PRODUCTION > >
-  {grants}
->
-"""
-
-
-CLUSTER = (
-    """
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-"""
-    + vserver(1, 'access_grant < grantee: "web-oncall" role: OPS type: GROUP >')
-    + vserver(2, 'access_grant < grantee: "carol" role: ADMIN type: USER >')
-    + 'access_groups < name: "web-oncall" member: "alice" >\n'
-)
+from seesaw.lab.fixture_configs import GRANTS_CLUSTER, NODE_CFG
 
 
 def _name(cn: str, ous: tuple[str, ...] = ()) -> x509.Name:
@@ -140,8 +108,8 @@ class Lab:
         self.run_dir = work / "run"
         self.ssl_dir = self.config_dir / "ssl"
         self.ssl_dir.mkdir(parents=True)
-        (self.config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
-        (self.config_dir / "cluster.pb").write_text(CLUSTER)
+        (self.config_dir / "seesaw.cfg").write_text(NODE_CFG)
+        (self.config_dir / "cluster.pb").write_text(GRANTS_CLUSTER)
         self.ca = CA.create()
         (self.ssl_dir / "ca.crt").write_bytes(self.ca.pem())
         cert, key = self.ca.issue("seesaw.example.com", server=True)

@@ -21,42 +21,8 @@ from seesaw.common import paths, peercred, rpc
 from seesaw.engine import auth_server
 from seesaw.engine import main as engine_main
 from seesaw.engine.auth import Caller
+from seesaw.lab.fixture_configs import GRANTS_CLUSTER, NODE_CFG
 from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2
-
-SEESAW_CFG = """\
-[cluster]
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-"""
-
-
-def vserver(n: int, grants: str) -> str:
-    return f"""
-vserver <
-  name: "web{n}@au-syd"
-  rp: "ops"
-  entry_address < fqdn: "web{n}.example.com." ipv4: "10.0.0.{10 + n}/24" status: PRODUCTION >
-  vserver_entry < protocol: TCP port: 80 scheduler: RR mode: NAT >
-  backend < host < fqdn: "be{n}.example.com." ipv4: "10.2.{n}.1/24" status: PRODUCTION > >
-  {grants}
->
-"""
-
-
-CLUSTER = (
-    """
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-"""
-    + vserver(1, 'access_grant < grantee: "web-oncall" role: OPS type: GROUP >')
-    + vserver(2, 'access_grant < grantee: "carol" role: ADMIN type: USER >')
-    + """
-access_groups < name: "web-oncall" member: "alice" >
-"""
-)
 
 
 class Engine:
@@ -64,8 +30,8 @@ class Engine:
         self.config_dir = tmp / "etc"
         self.run_dir = tmp / "run"
         self.config_dir.mkdir()
-        (self.config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
-        (self.config_dir / "cluster.pb").write_text(CLUSTER)
+        (self.config_dir / "seesaw.cfg").write_text(NODE_CFG)
+        (self.config_dir / "cluster.pb").write_text(GRANTS_CLUSTER)
         self.socket = paths.socket_path(self.run_dir, "engine")
         self.audit = self.run_dir / "engine" / auth_server.AUDIT_LOG
         self.servers: list[auth_server.GuardedServer] = []

@@ -18,6 +18,7 @@ from seesaw.engine import service
 from seesaw.engine.main import build_runtime
 from seesaw.engine.ncc_link import NCCLink
 from seesaw.lab import frr
+from seesaw.lab.fixture_configs import CLUSTER_HEAD, engine_cfg
 from seesaw.ncc.bgp import Speaker, VTYSession, running
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
@@ -27,23 +28,9 @@ from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ncc_pb2_grpc
 
 EMPTY = common_pb2.Empty()
 
-SEESAW_CFG = """\
-[cluster]
-anycast_enabled = {anycast}
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-
-[interface]
-node = eth0
-lb = eth1
-"""
-
-CLUSTER_PB = """\
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
+CLUSTER_PB = (
+    CLUSTER_HEAD
+    + """\
 bgp_local_asn: 65010
 bgp_remote_asn: 65020
 bgp_peer < fqdn: "router1.example.com." ipv4: "127.0.0.11/8" >
@@ -55,6 +42,7 @@ vserver <
   backend < host < fqdn: "dns1.example.com." ipv4: "10.2.0.1/24" status: PRODUCTION > >
 >
 """
+)
 
 
 async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
@@ -70,7 +58,7 @@ async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: f
 async def node(tmp: Path, vty: Path, anycast: bool = True) -> AsyncIterator[engine_pb2_grpc.EngineStub]:
     config_dir, run_dir = tmp / "etc", tmp / "run"
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "seesaw.cfg").write_text(SEESAW_CFG.format(anycast=str(anycast).lower()))
+    (config_dir / "seesaw.cfg").write_text(engine_cfg(anycast))
     (config_dir / "cluster.pb").write_text(CLUSTER_PB)
     runner = Runner(SimDataplane(), "test", SystemClock(), audit_interval=0)
     ncc = rpc.UnixServer(run_dir, "ncc")

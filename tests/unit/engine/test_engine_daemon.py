@@ -21,6 +21,7 @@ from seesaw.engine import ha_link, healthcheck_link, service
 from seesaw.engine.main import build_runtime
 from seesaw.engine.ncc_link import NCCLink
 from seesaw.engine.runtime import EngineRuntime
+from seesaw.lab.fixture_configs import CLUSTER_HEAD, engine_cfg
 from seesaw.ncc import model as ncc_model
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
@@ -35,19 +36,6 @@ from seesaw.pb import (
     ncc_pb2,
     ncc_pb2_grpc,
 )
-
-SEESAW_CFG = """\
-[cluster]
-anycast_enabled = false
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-
-[interface]
-node = eth0
-lb = eth1
-"""
 
 
 def vserver_text(n: int, check: str = "TCP") -> str:
@@ -70,12 +58,7 @@ vserver <
 
 
 def cluster_text(*vservers: int, check: str = "TCP") -> str:
-    head = """\
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-"""
-    return head + "".join(vserver_text(n, check) for n in vservers)
+    return CLUSTER_HEAD + "".join(vserver_text(n, check) for n in vservers)
 
 
 async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 5.0) -> None:
@@ -97,8 +80,8 @@ class Harness:
         self.runtime: EngineRuntime | None = None
         self.ncc_link: NCCLink | None = None
 
-    def write(self, cluster: str, cfg: str = SEESAW_CFG) -> None:
-        (self.config_dir / "seesaw.cfg").write_text(cfg)
+    def write(self, cluster: str) -> None:
+        (self.config_dir / "seesaw.cfg").write_text(engine_cfg())
         (self.config_dir / "cluster.pb").write_text(cluster)
 
     @contextlib.asynccontextmanager

@@ -21,6 +21,7 @@ from seesaw.engine.auth import RoleGroups
 from seesaw.engine.auth_proxy import CallerRegistry, PeerProxy, local_caller
 from seesaw.engine.main import build_runtime
 from seesaw.engine.ncc_link import NCCLink
+from seesaw.lab.fixture_configs import engine_cfg
 from seesaw.ncc import model as ncc_model
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
@@ -29,19 +30,6 @@ from seesaw.ncc.sim import SimDataplane
 from seesaw.pb import engine_pb2, engine_pb2_grpc, ncc_pb2, ncc_pb2_grpc
 
 VSERVERS = 400  # a reply of about 85 kB: several frames and more than one default flow-control window
-
-SEESAW_CFG = """\
-[cluster]
-anycast_enabled = false
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
-
-[interface]
-node = eth0
-lb = eth1
-"""
 
 
 def cluster_text(count: int) -> str:
@@ -72,7 +60,7 @@ class Node:
         self.config_dir = tmp / "etc"
         self.run_dir = tmp / "run"
         self.config_dir.mkdir()
-        (self.config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
+        (self.config_dir / "seesaw.cfg").write_text(engine_cfg())
         (self.config_dir / "cluster.pb").write_text(cluster_text(VSERVERS))
         self.sim = SimDataplane()
         self.counter_reads = 0

@@ -19,6 +19,7 @@ import grpc
 from seesaw.common import paths, rpc
 from seesaw.common.clock import SystemClock
 from seesaw.engine import main
+from seesaw.lab.fixture_configs import CLUSTER_HEAD, engine_cfg
 from seesaw.ncc import bgp
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
@@ -26,24 +27,13 @@ from seesaw.ncc.service import NCCService
 from seesaw.ncc.sim import SimDataplane
 from seesaw.pb import common_pb2, engine_pb2_grpc, ha_pb2, healthcheck_pb2, ncc_pb2, ncc_pb2_grpc
 
-SEESAW_CFG = """\
-[cluster]
-anycast_enabled = false
-name = au-syd
-node_ipv4 = 10.0.0.2
-peer_ipv4 = 10.0.0.3
-vip_ipv4 = 10.0.0.1
 
-[interface]
-node = eth0
-lb = eth1
-"""
-
-CLUSTER_PB = """\
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-vserver <
+def web_cluster(mode: str = "NAT", backends: tuple[int, ...] = (1, 2)) -> str:
+    """web@au-syd, TCP/80 in `mode` with a TCP check (a DSR one in DSR mode), backends be-<n> (10.2.0.<n>)."""
+    check_mode = " mode: DSR" if mode == "DSR" else ""
+    return (
+        CLUSTER_HEAD
+        + f"""vserver <
   name: "web@au-syd"
   rp: "ops"
   entry_address < fqdn: "web.example.com." ipv4: "10.0.0.11/24" status: PRODUCTION >
@@ -51,13 +41,16 @@ vserver <
     protocol: TCP
     port: 80
     scheduler: RR
-    mode: NAT
-    healthcheck < type: TCP port: 80 interval: 1 timeout: 1 >
+    mode: {mode}
+    healthcheck < type: TCP port: 80 interval: 1 timeout: 1{check_mode} >
   >
-  backend < host < fqdn: "be-1.example.com." ipv4: "10.2.0.1/24" status: PRODUCTION > >
-  backend < host < fqdn: "be-2.example.com." ipv4: "10.2.0.2/24" status: PRODUCTION > >
->
 """
+        + "".join(
+            f'  backend < host < fqdn: "be-{n}.example.com." ipv4: "10.2.0.{n}/24" status: PRODUCTION > >\n'
+            for n in backends
+        )
+        + ">\n"
+    )
 
 
 async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
@@ -150,8 +143,8 @@ class Node:
         self.config_dir = tmp / "etc"
         self.run_dir = tmp / "run"
         self.config_dir.mkdir()
-        (self.config_dir / "seesaw.cfg").write_text(SEESAW_CFG)
-        (self.config_dir / "cluster.pb").write_text(CLUSTER_PB)
+        (self.config_dir / "seesaw.cfg").write_text(engine_cfg())
+        (self.config_dir / "cluster.pb").write_text(web_cluster())
         self.engine_socket = paths.socket_path(self.run_dir, "engine")
         self.ncc: ncc_pb2_grpc.NCCStub | None = None
 
@@ -277,26 +270,6 @@ async def _eq(value: Awaitable[object], want: object) -> bool:
     return await value == want
 
 
-DSR_CLUSTER_PB = """\
-seesaw_vip < fqdn: "seesaw-vip.example.com." ipv4: "10.0.0.1/24" status: PRODUCTION >
-node < fqdn: "seesaw1-1.example.com." ipv4: "10.0.0.2/24" status: PRODUCTION >
-node < fqdn: "seesaw1-2.example.com." ipv4: "10.0.0.3/24" status: PRODUCTION >
-vserver <
-  name: "web@au-syd"
-  rp: "ops"
-  entry_address < fqdn: "web.example.com." ipv4: "10.0.0.11/24" status: PRODUCTION >
-  vserver_entry <
-    protocol: TCP
-    port: 80
-    scheduler: RR
-    mode: DSR
-    healthcheck < type: TCP port: 80 interval: 1 timeout: 1 mode: DSR >
-  >
-"""
-BACKEND = """  backend < host < fqdn: "be-{n}.example.com." ipv4: "10.2.0.{n}/24" status: PRODUCTION > >
-"""
-
-
 def probe_marks(state: ncc_pb2.DataplaneState) -> dict[str, int]:
     """Backend -> the mark of the fwmark service that carries its DSR probes."""
     return {s.destinations[0].destination.address: s.service.fwmark for s in state.services if s.service.fwmark}
@@ -308,7 +281,7 @@ def test_probe_marks_handed_out_in_another_order_survive_a_restart(tmp_path: Pat
 
     async def scenario() -> None:
         node = Node(tmp_path)
-        (node.config_dir / "cluster.pb").write_text(DSR_CLUSTER_PB + BACKEND.format(n=2) + ">\n")
+        (node.config_dir / "cluster.pb").write_text(web_cluster("DSR", (2,)))
         async with node.running_ncc():
             ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
             hc = ScriptedHealthcheck(node.engine_socket)
@@ -316,7 +289,7 @@ def test_probe_marks_handed_out_in_another_order_survive_a_restart(tmp_path: Pat
             clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
             try:
                 await eventually(lambda: _eq(_marks(node), {"10.2.0.2": 65536}), "be-2's probe mark")
-                both = DSR_CLUSTER_PB + BACKEND.format(n=1) + BACKEND.format(n=2) + ">\n"
+                both = web_cluster("DSR", (1, 2))
                 (node.config_dir / "cluster.pb").write_text(both)
                 async with rpc.aio_channel(node.engine_socket) as channel:
                     await engine_pb2_grpc.EngineStub(channel).ReloadConfig(common_pb2.Empty(), timeout=5)

@@ -7,8 +7,6 @@ from a config dir of its own; HA state is set as HA's reports would set it.
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from seesaw.engine.main import build_runtime
@@ -70,12 +68,3 @@ def make_node(tmp: Path, name: str, node: str, peer: str, cluster: str, extra_cf
 def set_ha(runtime: EngineRuntime, state: int) -> None:
     runtime.engine.ha_report(ha_pb2.HAStatus(state=state))  # type: ignore[arg-type]
     runtime.changed()
-
-
-async def eventually(probe: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not probe():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)

@@ -9,11 +9,12 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import grpc
 import pytest
+from engine_waits import eventually
 
 from seesaw.common import paths, rpc
 from seesaw.common.clock import SystemClock
@@ -59,15 +60,6 @@ vserver <
 
 def cluster_text(*vservers: int, check: str = "TCP") -> str:
     return CLUSTER_HEAD + "".join(vserver_text(n, check) for n in vservers)
-
-
-async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await probe():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class Harness:

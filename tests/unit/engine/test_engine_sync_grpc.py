@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from engine_waits import eventually
 from sync_fixtures import (
     BACKEND,
     BACKUP_IP,
@@ -21,7 +22,6 @@ from sync_fixtures import (
     MASTER_IP,
     VSERVER,
     cluster_text,
-    eventually,
     make_node,
     set_ha,
 )

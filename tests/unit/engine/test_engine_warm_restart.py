@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import grpc
+from engine_waits import eventually
 
 from seesaw.common import paths, rpc
 from seesaw.common.clock import SystemClock
@@ -51,15 +52,6 @@ def web_cluster(mode: str = "NAT", backends: tuple[int, ...] = (1, 2)) -> str:
         )
         + ">\n"
     )
-
-
-async def eventually(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await probe():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class ScriptedHA:

@@ -106,6 +106,21 @@ def bench_line(name: str, ours: float, baseline: float, unit: str, **extra: obje
     return f"BENCH {name} ours={ours:.1f} baseline={baseline:.1f} ratio={ratio} unit={unit}{tail}"
 
 
+def p99_line(name: str, samples_ms: dict[str, list[float]], p50_format: str, **extra: object) -> str:
+    """The BENCH line of a latency: p99 ours against keepalived's, both p50s, the number of trials, then `extra`."""
+    ours, theirs = samples_ms["ours"], samples_ms["keepalived"]
+    return bench_line(
+        name,
+        percentile(ours, 99),
+        percentile(theirs, 99),
+        "ms",
+        p50=format(statistics.median(ours), p50_format),
+        baseline_p50=format(statistics.median(theirs), p50_format),
+        trials=len(ours),
+        **extra,
+    )
+
+
 def takeovers_ms(results: list[Result], kinds: tuple[str, ...], limit: float) -> list[float]:
     """Each trial's takeover in ms; a trial without one counts as `limit` (the wait it gave up after)."""
     chosen = [r for r in results if r.kind in kinds]
@@ -231,27 +246,19 @@ def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], N
         return sum(1 for r in by[name].results if r.kind in kinds and r.trial.takeover is None)
 
     lines.append(
-        bench_line(
+        p99_line(
             "unplanned_failover_p99",
-            percentile(unplanned["ours"], 99),
-            percentile(unplanned["keepalived"], 99),
-            "ms",
-            p50=f"{statistics.median(unplanned['ours']):.0f}",
-            baseline_p50=f"{statistics.median(unplanned['keepalived']):.0f}",
-            trials=len(unplanned["ours"]),
+            unplanned,
+            ".0f",
             no_takeover=missed("ours", ("sigkill", "link")),
             baseline_no_takeover=missed("keepalived", ("sigkill", "link")),
         )
     )
     lines.append(
-        bench_line(
+        p99_line(
             "planned_failover_p99",
-            percentile(planned["ours"], 99),
-            percentile(planned["keepalived"], 99),
-            "ms",
-            p50=f"{statistics.median(planned['ours']):.0f}",
-            baseline_p50=f"{statistics.median(planned['keepalived']):.0f}",
-            trials=len(planned["ours"]),
+            planned,
+            ".0f",
             failed_requests=failed("ours", ("planned",)),
             baseline_failed_requests=failed("keepalived", ("planned",)),
         )
@@ -266,17 +273,7 @@ def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], N
                 f"p99 {percentile(announce[name], 99):.1f} ms"
             )
     if announce["ours"] and announce["keepalived"]:
-        lines.append(
-            bench_line(
-                "takeover_announce_p99",
-                percentile(announce["ours"], 99),
-                percentile(announce["keepalived"], 99),
-                "ms",
-                p50=f"{statistics.median(announce['ours']):.1f}",
-                baseline_p50=f"{statistics.median(announce['keepalived']):.1f}",
-                trials=len(announce["ours"]),
-            )
-        )
+        lines.append(p99_line("takeover_announce_p99", announce, ".1f"))
     lines.append(
         bench_line(
             "false_failovers",

@@ -31,6 +31,7 @@ from pathlib import Path
 import grpc
 import paramiko
 
+from seesaw.cli import remote_ecu
 from seesaw.cli.client import CONNECT_TIMEOUT, HINT_RUNNING
 from seesaw.cli.errors import EngineUnreachable
 from seesaw.cli.grpc_caller import CHANNEL_OPTIONS, GrpcCaller, signals_held
@@ -47,16 +48,11 @@ CHUNK = 65536
 def parse_target(text: str) -> tuple[str | None, str, int]:
     """`[user@]host[:port]` -> (user or None, host, port); ValueError with what was expected."""
     user, _, hostport = text.strip().rpartition("@")
-    if hostport.startswith("["):
-        host, _, rest = hostport[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    elif hostport.count(":") == 1:
-        host, port_text = hostport.split(":")
-    else:
-        host, port_text = hostport, ""
-    if not host or (port_text and (not port_text.isdigit() or not 0 < int(port_text) < 65536)):
-        raise ValueError(f"expected [USER@]HOST[:PORT], got {text!r}")
-    return user or None, host, int(port_text) if port_text else DEFAULT_PORT
+    try:
+        host, port = remote_ecu.parse_target(hostport, DEFAULT_PORT)
+    except ValueError:
+        raise ValueError(f"expected [USER@]HOST[:PORT], got {text!r}") from None
+    return user or None, host, port
 
 
 def fingerprint(key: paramiko.PKey) -> str:

@@ -93,6 +93,24 @@ def _dataplane_families(view: engine_pb2.DataplaneView | None) -> Iterator[Metri
     yield GaugeMetricFamily("seesaw_dataplane_vips", "VIPs held", value=len(view.state.vips))
 
 
+# The IPVS counters a service's and a destination's stats carry: field -> help.
+STATS_COUNTERS = {
+    "connections": "Connections",
+    "packets_in": "Packets in",
+    "packets_out": "Packets out",
+    "bytes_in": "Bytes in",
+    "bytes_out": "Bytes out",
+}
+
+
+def _stats_counters(kind: str, labels: list[str]) -> dict[str, CounterMetricFamily]:
+    """One counter family per stats field, `seesaw_<kind>_<field>`."""
+    return {
+        field: CounterMetricFamily(f"seesaw_{kind}_{field}", text, labels=labels)
+        for field, text in STATS_COUNTERS.items()
+    }
+
+
 def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
     vs_enabled = GaugeMetricFamily("seesaw_vserver_enabled", "1 if the vserver is enabled", labels=["vserver"])
     svc_labels = ["vserver", "service"]
@@ -101,13 +119,7 @@ def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
     svc_watermark = GaugeMetricFamily(
         "seesaw_service_healthy_ratio", "Healthy share of the service's backends", labels=svc_labels
     )
-    svc_counters = {
-        "connections": CounterMetricFamily("seesaw_service_connections", "Connections", labels=svc_labels),
-        "packets_in": CounterMetricFamily("seesaw_service_packets_in", "Packets in", labels=svc_labels),
-        "packets_out": CounterMetricFamily("seesaw_service_packets_out", "Packets out", labels=svc_labels),
-        "bytes_in": CounterMetricFamily("seesaw_service_bytes_in", "Bytes in", labels=svc_labels),
-        "bytes_out": CounterMetricFamily("seesaw_service_bytes_out", "Bytes out", labels=svc_labels),
-    }
+    svc_counters = _stats_counters("service", svc_labels)
     svc_enabled = GaugeMetricFamily("seesaw_service_enabled", "1 if the service is enabled", labels=svc_labels)
     dst_labels = ["vserver", "service", "destination", "backend"]
     dst_healthy = GaugeMetricFamily("seesaw_destination_healthy", "1 if the destination is healthy", labels=dst_labels)
@@ -122,13 +134,7 @@ def _vserver_families(vservers: engine_pb2.VserverList) -> Iterator[Metric]:
             "seesaw_destination_inactive_connections", "Other connections now", labels=dst_labels
         ),
     }
-    counters = {
-        "connections": CounterMetricFamily("seesaw_destination_connections", "Connections", labels=dst_labels),
-        "packets_in": CounterMetricFamily("seesaw_destination_packets_in", "Packets in", labels=dst_labels),
-        "packets_out": CounterMetricFamily("seesaw_destination_packets_out", "Packets out", labels=dst_labels),
-        "bytes_in": CounterMetricFamily("seesaw_destination_bytes_in", "Bytes in", labels=dst_labels),
-        "bytes_out": CounterMetricFamily("seesaw_destination_bytes_out", "Bytes out", labels=dst_labels),
-    }
+    counters = _stats_counters("destination", dst_labels)
     check_up = GaugeMetricFamily(
         "seesaw_check_healthy", "1 if the check's last result was healthy", labels=[*dst_labels, "check"]
     )

@@ -31,7 +31,7 @@ import grpc
 from seesaw.common import rpc
 from seesaw.common.clock import Clock, SystemClock
 from seesaw.ha.engine_grace import DEFAULT_GRACE, EngineGrace
-from seesaw.ha.lb_release import LBRelease
+from seesaw.ha.lb_release import CHANNEL_OPTIONS, LBRelease
 from seesaw.ha.node import Node
 from seesaw.pb import common_pb2, engine_pb2_grpc, ha_pb2
 
@@ -39,16 +39,6 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAY = 0.5
 REPORT_INTERVAL = 1.0
-# gRPC keeps reconnect backoff (1 s, growing) in a subchannel pool shared by all channels to one
-# target: a fresh channel per attempt would inherit it. A private pool and a short backoff keep
-# the retry at RETRY_DELAY.
-CHANNEL_OPTIONS = [
-    *rpc.CHANNEL_OPTIONS,
-    ("grpc.use_local_subchannel_pool", 1),
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 500),
-]
 FAREWELL_WAIT = 1.0  # at most this long for the engine to take the last report on shutdown
 
 

@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAY = 0.5
 CALL_TIMEOUT = 5.0
-# As the engine link's: a private subchannel pool and a short reconnect backoff, so a retry really connects
-# again (a shared pool hands the next channel to NCC's socket the backoff of the last failures).
+# gRPC keeps reconnect backoff (1 s, growing) in a subchannel pool shared by all channels to one target: a fresh
+# channel per attempt would inherit it. A private pool and a short backoff make a retry really connect again.
+# HA's engine link dials with these too.
 CHANNEL_OPTIONS = [
     *rpc.CHANNEL_OPTIONS,
     ("grpc.use_local_subchannel_pool", 1),
@@ -100,7 +101,9 @@ class LBRelease:
                 message = rpc.describe_rpc_error(err, "NCC", self._path)
                 if message != complained:
                     log.warning(
-                        "cannot have NCC take the LB interface down (%s); retrying every %.1f s",
+                        "cannot have NCC take the LB interface down (%s); retrying every %.1f s. Until it does, "
+                        "the LB interface answers for the VIPs beside the peer: check seesaw-ncc (seesaw_ncc.log), "
+                        "or set the LB interface down by hand (ip link)",
                         message,
                         self._retry_delay,
                     )

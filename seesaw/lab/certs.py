@@ -28,8 +28,10 @@ class Leaf:
     key: Path
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _name(common_name: str, ous: Sequence[str] = ()) -> x509.Name:
+    """CN and OUs: the ECU maps a client's CN to its user name and each OU to a group."""
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou) for ou in ous]
+    return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -64,7 +66,9 @@ class TestCA:
         path.write_bytes(self.pem())
         return path
 
-    def leaf(self, common_name: str, *, dns: Sequence[str] = (), ips: Sequence[str] = ()) -> tuple[bytes, bytes]:
+    def leaf(
+        self, common_name: str, *, ous: Sequence[str] = (), dns: Sequence[str] = (), ips: Sequence[str] = ()
+    ) -> tuple[bytes, bytes]:
         """(certificate PEM, key PEM) for a leaf usable as TLS server and client."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
@@ -72,7 +76,7 @@ class TestCA:
         names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(common_name))
+            .subject_name(_name(common_name, ous))
             .issuer_name(self.cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())

@@ -3,7 +3,7 @@
     topology   what a lab is made of: hosts, addresses, vservers (`pair`, `tutorial`)   (pure)
     build      a topology -> the `ip` commands that make it; running and undoing them
     configs    a topology -> each node's cluster.pb, seesaw.cfg, watchdog.cfg           (pure)
-    netns      namespace primitives: run in one, enter one (this thread), isolated()
+    netns      namespace primitives: run in one, enter one (this thread), isolated(), unmet_needs()
     backend    a backend's HTTP and DNS servers (`python -m seesaw.lab.backend`)
     traffic    the client: requests through a VIP, their tally, a load loop
     processes  the lab's processes by pid and start time

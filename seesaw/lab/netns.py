@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,6 +39,20 @@ def isolated() -> bool:
             f[0] == "0" * 32 and f[1] == "00" and not int(f[8], 16) & 0x200 for f in map(str.split, routes)
         )
     return not default_v4 and not default_v6
+
+
+def unmet_needs(nftables: bool = True) -> str:
+    """What keeps a lab from being built here, with what to do about it; "" if nothing does.
+
+    Root, a network namespace of our own (`isolated()`), and `nft` unless `nftables` is False.
+    """
+    if os.geteuid() != 0:
+        return "needs root for network namespaces (scripts/run-tests integration)"
+    if not isolated():
+        return "run under unshare --net --mount (scripts/run-tests integration): this would touch the host"
+    if nftables and shutil.which("nft") is None:
+        return "nftables is not installed: apt-get install nftables libnftables1 (scripts/system-deps does)"
+    return ""
 
 
 def run(args: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -188,15 +187,7 @@ class Lab:
             )
 
     def stop(self, name: str) -> None:
-        proc = self.processes.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        frr.terminate(self.processes.pop(name, None))
 
     def start_frr(self) -> None:
         self.routing = frr.FRR(self.frr_dir, netns=self.lb)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +13,9 @@ from seesaw.lab.lab import Lab
 
 
 def require_lab() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not netns.isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if shutil.which("nft") is None:
-        pytest.skip("nftables is not installed (scripts/system-deps installs it)")
+    """Skip unless a lab can be built here (root, a namespace of our own, nftables)."""
+    if reason := netns.unmet_needs():
+        pytest.skip(reason)
 
 
 @contextlib.contextmanager

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from seesaw.lab import netns, topology
@@ -13,12 +10,9 @@ ENGINE_GRACE = 2.0  # seconds seesaw-ha waits for a vanished engine in the failo
 
 
 def require_lab() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not netns.isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if shutil.which("nft") is None:
-        pytest.skip("nftables is not installed (scripts/system-deps installs it)")
+    """Skip unless a lab can be built here (root, a namespace of our own, nftables)."""
+    if reason := netns.unmet_needs():
+        pytest.skip(reason)
 
 
 def http_vip(topo: topology.Topology) -> tuple[str, int]:

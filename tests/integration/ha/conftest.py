@@ -7,22 +7,21 @@ nothing can reach the host's network.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ha_lab import NODES, HAProcess, ScriptedEngine, ip, isolated
+from ha_lab import NODES, HAProcess, ScriptedEngine, ip
+
+from seesaw.lab.netns import unmet_needs
 
 
 @pytest.fixture
 def lan() -> Iterator[dict[str, str]]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
+    if reason := unmet_needs(nftables=False):
+        pytest.skip(reason)
     for name in [*NODES, "lan"]:  # left over by an interrupted run
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
     ip("netns", "add", "lan")

@@ -5,7 +5,6 @@ Imported by conftest.py (fixtures) and the test modules.
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -23,25 +22,6 @@ from seesaw.pb import common_pb2, engine_pb2_grpc, ha_pb2, ha_pb2_grpc
 
 PYTHON = sys.executable
 NODES = {"lb1": "10.99.0.2", "lb2": "10.99.0.3", "rogue": "10.99.0.9"}
-
-
-def isolated() -> bool:
-    """True in a network namespace of our own: never build the lab on a host's network.
-
-    Compared with init's namespace where we may read it; otherwise a namespace with a
-    default route is taken for a host's (a fresh `unshare --net` has no routes at all).
-    """
-    try:
-        return os.readlink("/proc/self/ns/net") != os.readlink("/proc/1/ns/net")
-    except OSError:
-        pass
-    with open("/proc/net/route") as routes:
-        default_v4 = any(line.split()[1] == "00000000" for line in list(routes)[1:])
-    with open("/proc/net/ipv6_route") as routes:  # the kernel's own reject entry (flag 0x200) does not count
-        default_v6 = any(
-            f[0] == "0" * 32 and f[1] == "00" and not int(f[8], 16) & 0x200 for f in map(str.split, routes)
-        )
-    return not default_v4 and not default_v6
 
 
 def ip(*args: str) -> None:

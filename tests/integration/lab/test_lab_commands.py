@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,12 +27,8 @@ MAC_OF = {"lb1": "02:99:00:00:00:11", "lb2": "02:99:00:00:00:12"}  # the nodes' 
 
 @pytest.fixture
 def lab_dir(tmp_path: Path) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not netns.isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if shutil.which("nft") is None:
-        pytest.skip("nftables is not installed (scripts/system-deps installs it)")
+    if reason := netns.unmet_needs():
+        pytest.skip(reason)
     return tmp_path / "lab"
 
 

@@ -15,7 +15,6 @@ The parts act in the caller's network namespace: tests enter `lb` with `netns()`
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import struct
 import subprocess
@@ -25,6 +24,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from pyroute2 import netns as pyroute2_netns
+
+from seesaw.lab.netns import unmet_needs
+from seesaw.ncc.kernel.nft_services import NftServices
 
 NAT_VIP = "10.99.0.200"
 DSR_VIP = "10.99.0.201"
@@ -65,25 +67,6 @@ for port in ports:
     threading.Thread(target=serve_udp, args=(port,), daemon=True).start()
 threading.Event().wait()
 """
-
-
-def isolated() -> bool:
-    """True in a network namespace of our own: never build the lab on a host's network.
-
-    Compared with init's namespace where we may read it; otherwise a namespace without
-    any default route is taken for ours (a fresh `unshare --net` has no routes at all).
-    """
-    try:
-        return os.readlink("/proc/self/ns/net") != os.readlink("/proc/1/ns/net")
-    except OSError:
-        pass
-    with open("/proc/net/route") as routes:
-        default_v4 = any(fields.split()[1] == "00000000" for fields in list(routes)[1:])
-    with open("/proc/net/ipv6_route") as routes:  # the kernel's own reject entry (flag 0x200) does not count
-        default_v6 = any(
-            f[0] == "0" * 32 and f[1] == "00" and not int(f[8], 16) & 0x200 for f in map(str.split, routes)
-        )
-    return not default_v4 and not default_v6
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -235,14 +218,35 @@ def nft(name: str, *args: str) -> str:
     return ns(name, "nft", *args).stdout
 
 
+def require_lab() -> None:
+    """Skip unless namespaces with nftables can be made here (root, a namespace of our own, nft)."""
+    if reason := unmet_needs():
+        pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def own_namespace(name: str) -> Iterator[None]:
+    """A fresh namespace `name` (no lab in it), this thread inside for the block; removed afterwards."""
+    require_lab()
+    pyroute2_netns.create(name)
+    try:
+        with netns(name):
+            yield
+    finally:
+        pyroute2_netns.remove(name)
+
+
+def services_part() -> Iterator[NftServices]:
+    """NftServices made in the lab's `lb` namespace, closed afterwards (tests wrap this in a fixture)."""
+    with netns("lb"):
+        made = NftServices()
+    yield made
+    made.close()
+
+
 def lab_fixture() -> Iterator[Lab]:
     """The lab, built and torn down (tests wrap this in a fixture of their own)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if run("which", "nft", check=False).returncode != 0:
-        pytest.skip("nftables is not installed (apt-get install nftables libnftables1)")
+    require_lab()
     built = Lab()
     try:
         built.build()

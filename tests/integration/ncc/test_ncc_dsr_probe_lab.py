@@ -10,8 +10,6 @@ care.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,12 +35,8 @@ PLAIN_CHECK = """  healthcheck: <
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not netns.isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if shutil.which("nft") is None:
-        pytest.skip("nftables is not installed (scripts/system-deps installs it)")
+    if reason := netns.unmet_needs():
+        pytest.skip(reason)
     topo = topology.tutorial("dsrp-")
     running = Lab(Path(tmp_path_factory.mktemp("dsr-probe")), topo, dataplane="nftables")
     running.up()  # serving: both backends healthy, so both DSR checks pass from the start

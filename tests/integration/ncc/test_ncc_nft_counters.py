@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterator
 
 import pytest
-from ncc_nft_lab import BACKENDS, DSR_VIP, NAT_VIP, Lab, ask, connect, lab_fixture, line, netns
+from ncc_nft_lab import BACKENDS, DSR_VIP, NAT_VIP, Lab, ask, connect, lab_fixture, line, netns, services_part
 
 from seesaw.ncc.dataplane import KernelState
 from seesaw.ncc.kernel.nft_services import NftServices
@@ -27,10 +27,7 @@ def lab() -> Iterator[Lab]:
 
 @pytest.fixture
 def part(lab: Lab) -> Iterator[NftServices]:
-    with netns("lb"):
-        made = NftServices()
-    yield made
-    made.close()
+    yield from services_part()
 
 
 def program(part: NftServices, vip: str, forwarding: Forwarding, weights: tuple[int, ...] = (1, 1)) -> Service:

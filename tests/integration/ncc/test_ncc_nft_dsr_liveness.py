@@ -12,7 +12,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from ncc_nft_lab import BACKENDS, DSR_VIP, Lab, lab_fixture, netns, nft
+from ncc_nft_lab import BACKENDS, DSR_VIP, Lab, lab_fixture, netns, nft, services_part
 
 from seesaw.ncc.kernel.nft_services import NftServices
 from seesaw.ncc.model import Destination, DestinationKey, Forwarding, Protocol, Service, ServiceKey
@@ -30,10 +30,7 @@ def lab() -> Iterator[Lab]:
 
 @pytest.fixture
 def part(lab: Lab) -> Iterator[NftServices]:
-    with netns("lb"):
-        made = NftServices()
-    yield made
-    made.close()
+    yield from services_part()
 
 
 def apply(part: NftServices, *steps: Step) -> None:

@@ -12,8 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from ncc_nft_lab import isolated, netns, run
-from pyroute2 import netns as pyroute2_netns
+from ncc_nft_lab import own_namespace
 
 from seesaw.ncc.kernel.nft_exec import Nft
 from seesaw.ncc.kernel.nft_parse import parse, parse_text
@@ -74,22 +73,12 @@ DSR_TABLE = "netdev seesaw_dsr_lo"
 @pytest.fixture
 def programmed() -> Iterator[None]:
     """SPECS in our tables, in a namespace of their own (DSR on its `lo`)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if run("which", "nft", check=False).returncode != 0:
-        pytest.skip("nftables is not installed (apt-get install nftables libnftables1)")
-    pyroute2_netns.create(NS)
-    try:
-        with netns(NS):
-            part = NftServices(route=lambda address: "lo")
-            results = part.apply([Step.add("p", spec) for spec in SPECS])
-            part.close()
-            assert [r.error for r in results if not r.ok] == []
-            yield
-    finally:
-        pyroute2_netns.remove(NS)
+    with own_namespace(NS):
+        part = NftServices(route=lambda address: "lo")
+        results = part.apply([Step.add("p", spec) for spec in SPECS])
+        part.close()
+        assert [r.error for r in results if not r.ok] == []
+        yield
 
 
 def test_text_and_json_listings_of_the_nat_tables_say_the_same(programmed: None) -> None:

@@ -17,8 +17,7 @@ from typing import Any
 
 import nftables  # type: ignore[import-untyped]
 import pytest
-from ncc_nft_lab import isolated, netns, run
-from pyroute2 import netns as pyroute2_netns
+from ncc_nft_lab import netns, own_namespace
 
 from seesaw.ncc.kernel.nft_filters import NftFilters
 from seesaw.ncc.kernel.nft_services import NftServices
@@ -57,21 +56,11 @@ class Overlap:
 
 @pytest.fixture
 def overlap(monkeypatch: pytest.MonkeyPatch) -> Iterator[Overlap]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if run("which", "nft", check=False).returncode != 0:
-        pytest.skip("nftables is not installed (apt-get install nftables libnftables1)")
     seen = Overlap()
     for name in ("cmd", "set_json_output", "set_terse_output"):
         monkeypatch.setattr(nftables.Nftables, name, seen.wrap(getattr(nftables.Nftables, name)))
-    pyroute2_netns.create(NS)
-    try:
-        with netns(NS):
-            yield seen
-    finally:
-        pyroute2_netns.remove(NS)
+    with own_namespace(NS):
+        yield seen
 
 
 def services(i: int) -> list[Service | Destination]:

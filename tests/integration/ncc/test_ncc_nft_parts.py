@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ncc_nft_lab import isolated, netns, run
-from pyroute2 import netns as pyroute2_netns
+from ncc_nft_lab import own_namespace
 
 from seesaw.ncc.kernel import nft_services
 from seesaw.ncc.kernel.nft_exec import Nft
@@ -52,20 +51,10 @@ def vserver(i: int, forwarding: Forwarding = Forwarding.MASQ) -> list[Spec]:
 
 @pytest.fixture
 def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces (scripts/run-tests integration)")
-    if not isolated():
-        pytest.skip("run under unshare --net --mount (scripts/run-tests integration): this would touch the host")
-    if run("which", "nft", check=False).returncode != 0:
-        pytest.skip("nftables is not installed (apt-get install nftables libnftables1)")
     monkeypatch.setattr(nft_services, "PART_SIZE", 10)  # about two services a transaction
     monkeypatch.setattr(nft_services, "FIRST_PART", 10)  # the first one too
-    pyroute2_netns.create(NS)
-    try:
-        with netns(NS):
-            yield
-    finally:
-        pyroute2_netns.remove(NS)
+    with own_namespace(NS):
+        yield
 
 
 def test_a_large_apply_goes_in_parts_and_reads_back_whole(namespace: None) -> None:

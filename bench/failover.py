@@ -1,23 +1,26 @@
 """Failover figures in the namespace lab: two Seesaw nodes against two keepalived (VRRPv3) nodes, same run.
 
-    python bench/failover.py [--quick] [--trials N] [--quiet-seconds S] [--keep-logs]
+    python bench/failover.py [--quick] [--trials N] [--quiet-seconds S] [--priorities adjacent|seesaw] [--keep-logs]
 
 As root; it runs itself inside a private network and mount namespace (`unshare --net --mount` and
 seesaw.lab.isolate) unless it already is in one: nothing touches the host. Both labs are up side by side
 (the lab's `pair` topology twice: `bo-*` runs Seesaw, `bk-*` runs keepalived with a plain HTTP server on
-each LB node, the same 100 ms advert interval, Seesaw's priorities 255/1 (254 for keepalived) and no
-preemption; Seesaw's DSR HTTP service scheduled by mh, so that both nodes pick the same backend for a
-flow, as keepalived's nodes serve it themselves), and their trials alternate, so both see the same
-machine. Seesaw's HA runs at realtime priority 50 ([ha] realtime_priority). The client of each lab runs a
-probe loop: a fresh TCP connection and HTTP request through the VIP every 10 ms (200 ms timeout),
-each stamped with the MAC its client was sending to (seesaw.lab.probe).
+each LB node, the same 100 ms advert interval, the same priorities and no preemption: `--priorities
+adjacent` (the default: [ha] priorities = adjacent, 255/254; keepalived 254/253, it refuses 255 for
+addresses it does not own) or `seesaw` (Seesaw's own 255/1; keepalived 254/1); Seesaw's DSR HTTP
+service scheduled by mh, so that both nodes pick the same backend for a flow, as keepalived's nodes
+serve it themselves), and their trials alternate, so both see the same machine. Seesaw's HA runs at
+realtime priority 50 ([ha] realtime_priority). The client of each lab runs a probe loop: a fresh TCP
+connection and HTTP request through the VIP every 10 ms (200 ms timeout), each stamped with the MAC
+its client was sending to (seesaw.lab.probe).
 
 * unplanned_failover_p99: from the fault to the first request answered through the new master's MAC
   after which none failed (seesaw.lab.outage), over `--trials` SIGKILLs of the master's whole HA
   software (Seesaw: the watchdog and its five daemons, HA first; keepalived: both processes) and as
   many losses of the master's links (its bridge ports go down). The master alternates between the two
-  nodes, so half the takeovers are by the priority-1 node, whose RFC 5798 master-down interval is
-  399.6 ms (the other's 300.4 ms). Baseline: keepalived in the same trials.
+  nodes, so half the takeovers are by the lower-priority node, whose RFC 5798 master-down interval is
+  300.8 ms with adjacent priorities (254) and 399.6 ms with Seesaw's (1); the other's 300.4 ms.
+  Baseline: keepalived in the same trials.
 * planned_failover_p99: the master hands over (Seesaw: `seesaw -c failover`, the real CLI; keepalived:
   stopped with SIGTERM, its way to hand over), from the old master's priority-0 advert on the wire to the
   client answered through the new master; the requests that failed meanwhile are reported beside it.
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -56,7 +60,7 @@ from types import FrameType
 
 from seesaw.lab import netns, topology, trials
 from seesaw.lab.adverts import AdvertWatch, TakeoverPath, intrusions, lateness
-from seesaw.lab.keepalived import KeepalivedPair, installed, seesaw_priorities
+from seesaw.lab.keepalived import KeepalivedPair, installed, keepalived_priorities, seesaw_priorities
 from seesaw.lab.lab import Lab
 from seesaw.lab.outage import percentile
 from seesaw.lab.probe import Probe
@@ -76,13 +80,13 @@ class Side:
     watch: AdvertWatch
     results: list[Result]
     paths: list[tuple[Result, TakeoverPath]] = field(default_factory=list)  # the unplanned trials, on the wire
-    max_priority: int = 255  # keepalived allows 254 at most
+    priorities: dict[str, int] = field(default_factory=dict)  # each node's VRRP priority
 
 
 def master_down_ms(side: Side, node: str) -> float:
     """RFC 5798's master-down interval of `node` as backup, in ms."""
     interval = side.pair.topo.advert_interval_ms
-    priority = min(seesaw_priorities(side.pair.topo)[node], side.max_priority)
+    priority = side.priorities[node]
     return 3 * interval + (256 - priority) * interval / 256
 
 
@@ -206,16 +210,18 @@ def quiet(sides: list[Side], seconds: float, say: Callable[[str], None]) -> dict
     return out
 
 
-def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], None]) -> list[str]:
+def measure(work: Path, count: int, quiet_seconds: float, priorities: str, say: Callable[[str], None]) -> list[str]:
     """Both labs up, the trials, the busy minute; the BENCH lines."""
     with contextlib.ExitStack() as stack:
         # mh, not rr, for the DSR HTTP service: both nodes pick the same backend for a flow, so a request
         # straddling a failover is not reset by the other node's own pick (topology.consistent)
-        ours_lab = Lab(work / "ours", topology.consistent(topology.pair("bo-")))
+        ours_topo = dataclasses.replace(topology.consistent(topology.pair("bo-")), ha_priorities=priorities)
+        ours_lab = Lab(work / "ours", ours_topo)
         started = time.monotonic()
         ours_lab.up()
         stack.callback(ours_lab.down)
-        theirs = KeepalivedPair(work / "keepalived", topology.pair("bk-"))
+        their_topo = dataclasses.replace(topology.pair("bk-"), ha_priorities=priorities)
+        theirs = KeepalivedPair(work / "keepalived", their_topo)
         theirs.up()
         stack.callback(theirs.down)
         say(f"# both labs serving after {time.monotonic() - started:.1f} s ({ours_lab.dir}, {theirs.dir})")
@@ -226,7 +232,9 @@ def measure(work: Path, count: int, quiet_seconds: float, say: Callable[[str], N
             client = topo.ns(topo.client.name)
             probe = stack.enter_context(Probe(client, str(vserver.vip.ip), 80))
             watch = stack.enter_context(AdvertWatch(client))
-            sides.append(Side(name, pair, probe, watch, [], max_priority=255 if name == "ours" else 254))
+            given = seesaw_priorities(topo) if name == "ours" else keepalived_priorities(topo)
+            sides.append(Side(name, pair, probe, watch, [], priorities=given))
+        say(f"# priorities: ours {sides[0].priorities}, keepalived {sides[1].priorities}")
         run_trials(sides, count, max(count, 2), say)
         calm = quiet(sides, quiet_seconds, say)
 
@@ -311,6 +319,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 trial of each unplanned kind, 10 s of busy CPU")
     parser.add_argument("--trials", type=int, help="trials of each kind (default 20; 1 with --quick, 2 hand-overs)")
     parser.add_argument("--quiet-seconds", type=float, help="seconds of busy CPU (default 60; 10 with --quick)")
+    parser.add_argument(
+        "--priorities",
+        choices=("adjacent", "seesaw"),
+        default="adjacent",
+        help="[ha] priorities of both pairs: adjacent (255/254, keepalived 254/253; default) or seesaw (255/1, 254/1)",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep both labs' logs (their directory is printed)")
     args = parser.parse_args()
     count = args.trials or (1 if args.quick else 20)
@@ -328,7 +342,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_term)
     work = Path(tempfile.mkdtemp(prefix="seesaw-failover-bench-"))
     try:
-        lines = measure(work, count, quiet_seconds, lambda text: print(text, flush=True))
+        lines = measure(work, count, quiet_seconds, args.priorities, lambda text: print(text, flush=True))
     except BaseException:
         print(f"# the bench failed: both labs' logs are kept in {work}", file=sys.stderr, flush=True)
         raise

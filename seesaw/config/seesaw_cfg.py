@@ -6,7 +6,8 @@ The keys this project adds:
 
     [dataplane] backend = auto | ipvs | nftables | sim
     [ha]        advert_interval_ms, preempt, format = seesaw | rfc5798, unicast_peer(s),
-                takeover_skew, make_before_break, realtime_priority (0..99)
+                takeover_skew, make_before_break, realtime_priority (0..99),
+                priorities = seesaw | adjacent
     [interface] dummy, routing_table (1..250, as NCC requires)
     [engine]    max_vserver_changes, max_delete_share, sync_port, sync_cert, sync_key, sync_ca,
                 config_source, config_check_interval_sec, config_archive_keep
@@ -168,6 +169,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Converter]] = {
     ("ha", "takeover_skew"): ("takeover_skew", _bool),
     ("ha", "make_before_break"): ("make_before_break", _bool),
     ("ha", "realtime_priority"): ("realtime_priority", _integer(0, 99)),
+    ("ha", "priorities"): ("priorities", _choice("seesaw", "adjacent")),
     ("engine", "max_vserver_changes"): ("max_vserver_changes", _integer(0, 1_000_000)),
     ("engine", "max_delete_share"): ("max_delete_share", _fraction),
     ("engine", "sync_port"): ("sync_port", _PORT),

@@ -52,6 +52,8 @@ class Settings:
     takeover_skew: bool = False  # wait RFC 5798's skew after a priority-0 advert (groups of 3+); else at once
     make_before_break: bool = True  # a failing-over master serves until the new one speaks (never with use_vmac)
     realtime_priority: int = 0  # SCHED_RR priority of seesaw-ha, 1..99; 0: ordinary scheduling
+    # seesaw: 255, then nodes-1 .. 1 (Seesaw's); adjacent: 255, 254, 253 .. (same order, RFC 5798 skew ~0)
+    priorities: str = "seesaw"
     # [engine]
     max_vserver_changes: int = 10  # per config update; 0 = unlimited
     max_delete_share: float = 0.5  # refuse configs deleting more, unless forced

@@ -158,6 +158,8 @@ def seesaw_cfg(topo: Topology, node: Host, dataplane: str = "auto") -> str:
         lines.append(f"format = {topo.advert_format}")
     if topo.realtime_priority:
         lines.append(f"realtime_priority = {topo.realtime_priority}")
+    if topo.ha_priorities != "seesaw":
+        lines.append(f"priorities = {topo.ha_priorities}")
     return "\n".join(lines) + "\n"
 
 

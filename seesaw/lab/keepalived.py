@@ -145,10 +145,18 @@ def prepare_node(topo: Topology, name: str, directory: Path) -> Proc:
     return processes.spawn([*argv, f"--http={HTTP_PORT}"], directory / "http.log")
 
 
-def seesaw_priorities(topo: Topology) -> dict[str, int]:
-    """Each LB node's priority as Seesaw gives it: 255 for the lowest address, then the number of nodes less one, ..."""
+def seesaw_priorities(topo: Topology, top: int = 255) -> dict[str, int]:
+    """Each LB node's priority as Seesaw gives it ([ha] priorities): `top` for the lowest address, then
+    the number of nodes less one, .. 1 (Seesaw's), or `top` - 1, `top` - 2, .. (adjacent)."""
     ordered = sorted(topo.lbs, key=lambda h: h.ip.ip)
-    return {h.name: 255 if i == 0 else len(ordered) - i for i, h in enumerate(ordered)}
+    if topo.ha_priorities == "adjacent":
+        return {h.name: top - i for i, h in enumerate(ordered)}
+    return {h.name: top if i == 0 else len(ordered) - i for i, h in enumerate(ordered)}
+
+
+def keepalived_priorities(topo: Topology) -> dict[str, int]:
+    """Seesaw's priorities in keepalived's range (254 at most unless it owns the addresses): 254, 1 or 254, 253."""
+    return seesaw_priorities(topo, top=254)
 
 
 def _children(pid: int) -> list[int]:
@@ -166,7 +174,7 @@ class KeepalivedPair:
         self.topo = topo
         self.interval_ms = interval_ms or topo.advert_interval_ms
         self.vips = [str(v.vip) for v in topo.vservers]
-        self.priority = seesaw_priorities(topo)
+        self.priority = keepalived_priorities(topo)
         self.instances = {
             h.name: Keepalived(
                 topo.ns(h.name),

@@ -98,6 +98,7 @@ class Topology:
     advert_interval_ms: int = 500
     advert_format: str = "seesaw"  # [ha] format: seesaw, or rfc5798 (VRRPv3 with the address list)
     realtime_priority: int = 0  # [ha] realtime_priority: seesaw-ha's SCHED_RR priority (0: none)
+    ha_priorities: str = "seesaw"  # [ha] priorities: seesaw (255, 1) or adjacent (255, 254)
     engine_grace: float = 0.0  # seesaw-ha --engine-grace, seconds HA waits for a vanished engine (0: its default)
     ports: dict[str, tuple[int, ...]] = field(default_factory=dict)  # backend servers: kind -> ports
 

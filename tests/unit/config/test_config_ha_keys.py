@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from seesaw.config.errors import ConfigError
+from seesaw.config.model import Cluster, HAState, Host, Node
 from seesaw.config.seesaw_cfg import parse_settings_text
 from seesaw.engine.ha_state import ha_config
 
@@ -41,3 +44,34 @@ def test_the_engine_passes_them_to_ha(cluster: str, ha: str, hold: int) -> None:
     text = HEAD + cluster + "[ha]\n" + ha + "takeover_skew = true\nrealtime_priority = 10\n"
     config = ha_config(None, parse_settings_text(text, "seesaw.cfg").settings)
     assert (config.handover_hold_ms, config.takeover_skew, config.realtime_priority) == (hold, True, 10)
+
+
+def _cluster(count: int) -> Cluster:
+    """`count` nodes at 10.0.0.1.. with Seesaw's priorities: 255, then count-1 .. 1."""
+    nodes = {}
+    for i in range(count):
+        host = Host(f"lb{i + 1}", ipaddress.IPv4Interface(f"10.0.0.{i + 1}/24"))
+        nodes[host.hostname] = Node(host, 255 if i == 0 else count - i, HAState.UNKNOWN, True, True, True)
+    return Cluster(site="au-syd", vip=Host("vip", ipaddress.IPv4Interface("10.0.0.100/24")), nodes=nodes)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "expected"),
+    [
+        ("", [255, 2, 1]),  # Seesaw's, the default
+        ("priorities = seesaw\n", [255, 2, 1]),
+        ("priorities = adjacent\n", [255, 254, 253]),  # same order, a backup's skew under 1 % of an interval
+    ],
+)
+def test_priorities_keep_seesaws_order(scheme: str, expected: list[int]) -> None:
+    cluster = _cluster(3)
+    got = []
+    for i in range(3):
+        text = f"[cluster]\nname = au-syd\nnode_ipv4 = 10.0.0.{i + 1}\n[ha]\n{scheme}"
+        got.append(ha_config(cluster, parse_settings_text(text, "seesaw.cfg").settings).priority)
+    assert got == expected
+
+
+def test_an_unknown_priority_scheme_is_located() -> None:
+    with pytest.raises(ConfigError, match=r"seesaw.cfg:5:1: ha.priorities.*seesaw.*adjacent"):
+        parse_settings_text(HEAD + "[ha]\npriorities = dense\n", "seesaw.cfg")

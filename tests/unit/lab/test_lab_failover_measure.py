@@ -11,6 +11,7 @@ import struct
 import pytest
 
 from seesaw.config.check import check_config
+from seesaw.engine.ha_state import ha_config
 from seesaw.lab import configs, keepalived, topology
 from seesaw.lab.adverts import Advert, intrusions, lateness, parse
 from seesaw.lab.outage import percentile, trial
@@ -166,6 +167,10 @@ def test_http_get_fails_on_any_other_status():
 def test_keepalived_gets_seesaws_priorities_and_settings():
     topo = topology.pair()
     assert keepalived.seesaw_priorities(topo) == {"lb1": 255, "lb2": 1}
+    assert keepalived.keepalived_priorities(topo) == {"lb1": 254, "lb2": 1}
+    adjacent = dataclasses.replace(topo, ha_priorities="adjacent")
+    assert keepalived.seesaw_priorities(adjacent) == {"lb1": 255, "lb2": 254}
+    assert keepalived.keepalived_priorities(adjacent) == {"lb1": 254, "lb2": 253}
     text = keepalived.config("lb1", 255, 100, ["10.99.1.1/24"], ["10.99.1.200/24"])
     lines = [line.strip() for line in text.splitlines()]
     for wanted in ("vrrp_version 3", "state BACKUP", "nopreempt", "interface eth0", "virtual_router_id 60"):
@@ -178,12 +183,15 @@ def test_keepalived_gets_seesaws_priorities_and_settings():
     assert "virtual_ipaddress_excluded" not in keepalived.config("lb2", 1, 100, ["10.99.1.1/24"])
 
 
-def test_seesaw_priorities_are_what_seesaws_config_gives_the_nodes(tmp_path):
-    topo = topology.pair()
-    configs.write(topo, topo.lbs[0], tmp_path)
-    report = check_config(tmp_path / "seesaw.cfg", tmp_path / "cluster.pb")
-    given = {n.hostname: n.priority for n in report.cluster.cluster.nodes.values()}
-    assert {h.fqdn: p for h, p in zip(topo.lbs, keepalived.seesaw_priorities(topo).values(), strict=True)} == given
+@pytest.mark.parametrize("scheme", ["seesaw", "adjacent"])
+def test_seesaw_priorities_are_what_seesaws_config_gives_the_nodes(tmp_path, scheme):
+    topo = dataclasses.replace(topology.pair(), ha_priorities=scheme)
+    given = {}
+    for lb in topo.lbs:
+        configs.write(topo, lb, tmp_path / lb.name)
+        report = check_config(tmp_path / lb.name / "seesaw.cfg", tmp_path / lb.name / "cluster.pb")
+        given[lb.name] = ha_config(report.cluster.cluster, report.settings.settings).priority
+    assert keepalived.seesaw_priorities(topo) == given
 
 
 def test_a_lab_with_rfc5798_adverts_writes_a_config_seesaw_accepts(tmp_path):

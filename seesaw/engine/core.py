@@ -44,6 +44,7 @@ from seesaw.engine.checks import CheckKey, CheckStatus
 from seesaw.engine.ha_state import HAStateMachine, cluster_vip_ipv4, cluster_vip_ipv6, ha_config, this_node
 from seesaw.engine.healthchecks import PARTITION as MARKS_PARTITION
 from seesaw.engine.healthchecks import HealthcheckManager, marks_held
+from seesaw.engine.link_faults import LinkFaults
 from seesaw.engine.marks import FWM_BASE, FWM_SIZE, MarkAllocator
 from seesaw.engine.overrides import STATE_NAMES, TARGET_NAMES, Overrides, destination_vserver
 from seesaw.engine.validation import config_problems
@@ -114,6 +115,8 @@ class Engine:
         self.fwm_alloc = MarkAllocator(FWM_BASE, FWM_SIZE)
         self.hc = HealthcheckManager()
         self.ha = HAStateMachine(clock, ha_timeout)
+        self.link_faults = LinkFaults()
+        self._set_aside: set[int] = set()  # check ids whose failure came while our own link was down
         self.overrides = Overrides()
         self.access = VserverAccess()
         self.config_info = ConfigInfo()
@@ -295,6 +298,8 @@ class Engine:
             accepted += 1
             if result.state == common_pb2.HEALTH_UNKNOWN:
                 continue  # not run yet (a restarted healthcheck's first resync): no news, keep what is known
+            if result.state != common_pb2.HEALTH_HEALTHY and self._during_link_fault(result):
+                continue
             status = CheckStatus(result.state, result.message, result.latency_us, result.checked_unix_ms)
             description = configs[result.id].description if result.id in configs else ""
             for vserver, key in routes:
@@ -307,6 +312,24 @@ class Engine:
             self._end_provisional_health()
             self._end_adoption_if_done()
         return accepted
+
+    def _during_link_fault(self, result: healthcheck_pb2.CheckResult) -> bool:
+        """A failure taken while this node's own link was down: set it aside, keep what is known, recheck."""
+        finished = result.checked_unix_ms / 1000
+        if not self.link_faults.overlaps(finished - result.latency_us / 1e6, finished):
+            return False
+        self.link_faults.set_aside += 1
+        if self.link_faults.ongoing:
+            self._set_aside.add(result.id)  # rechecked when the link is back
+        else:
+            self.hc.recheck([result.id])
+        log.info(
+            "check %d failed while this node's link was down (%s): set aside, %s",
+            result.id,
+            result.message or "no message",
+            "rechecked when it is back" if self.link_faults.ongoing else "rechecking now",
+        )
+        return True
 
     def check_id(self, vserver: str, key: CheckKey) -> int:
         return self.hc.id_for(vserver, key)
@@ -393,19 +416,30 @@ class Engine:
         return self.ha.session_opened()
 
     def ha_session_closed(self, token: int) -> None:
-        self.ha.session_closed(token)
+        if self.ha.session_closed(token):
+            self._link_fault("", self.clock.wall())  # HA is gone: nobody says the link is down any more
         if self.adoption is not None and self.ha.sessions == 0:
             self.adoption.release_lb("HA's session ended")
             self._end_adoption_if_done()
 
     def ha_report(self, status: ha_pb2.HAStatus) -> None:
         self.ha.handle_report(status)
+        at = status.since_unix_ms / 1000 if status.since_unix_ms else self.clock.wall()
+        self._link_fault(status.link_fault, at)
         if self.adoption is not None:
             self.adoption.release_lb(f"HA reported {HAState(status.state).name}")
             self._end_adoption_if_done()
 
     def ha_tick(self) -> None:
-        self.ha.tick()
+        if self.ha.tick():
+            self._link_fault("", self.clock.wall())  # HA is gone: nobody says the link is down any more
+
+    def _link_fault(self, fault: str, at: float) -> None:
+        """HA's word on this node's link; when a fault ends, the checks set aside during it run again."""
+        if self.link_faults.update(fault, at) and self._set_aside:
+            log.info("rechecking %d checks whose failures came while this node's link was down", len(self._set_aside))
+            self.hc.recheck(self._set_aside)
+            self._set_aside.clear()
 
     def ha_config(self) -> ha_pb2.HAConfig:
         return ha_config(self.target, self.settings)

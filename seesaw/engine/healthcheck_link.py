@@ -2,7 +2,8 @@
 two streams.
 
 WatchChecks sends the full check set first, then only what changed (new or
-changed checkers, removed IDs) whenever the vservers' checks change.
+changed checkers, removed IDs) whenever the vservers' checks change, and
+the checks the engine wants run again at once (rechecks).
 ReportResults takes batches of results and routes each to the vserver
 checks sharing that checker.
 """
@@ -49,7 +50,8 @@ class EngineHealthcheckService(engine_pb2_grpc.EngineHealthcheckServicer):
                 current = dict(self.engine.check_configs())
                 delta = checkset_delta(sent, current)
                 sent = current
-                if delta.upsert or delta.remove:
+                delta.recheck.extend(self.engine.hc.take_rechecks())
+                if delta.upsert or delta.remove or delta.recheck:
                     yield delta
         finally:
             self.watchers -= 1

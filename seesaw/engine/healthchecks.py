@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from seesaw.config.model import Healthcheck, HealthcheckMode, HealthcheckType, IPAddress
 from seesaw.engine.checks import CheckKey
@@ -151,7 +151,8 @@ class HealthcheckManager:
         self._by_route: dict[Route, int] = {}
         self._marks: dict[tuple[IPAddress, HealthcheckMode], int] = {}
         self._mark_alloc = MarkAllocator(CHECK_MARK_BASE, CHECK_MARK_SIZE)
-        self.version = 0  # bumps whenever the checker configs change
+        self.version = 0  # bumps whenever the checker configs change (or a recheck is asked for)
+        self._rechecks: set[int] = set()  # checks to run again at once and report whatever they find
         self.marks_version = 0  # bumps whenever the mark services change
 
     # ------------------------------------------------------------------ input
@@ -202,6 +203,19 @@ class HealthcheckManager:
         if self._marks != marks_before:
             self.marks_version += 1
         return changed
+
+    def recheck(self, ids: Iterable[int]) -> None:
+        """Have the healthcheck daemon run these checks now and report their result, changed or not."""
+        new = {i for i in ids if i in self._configs} - self._rechecks
+        if new:
+            self._rechecks |= new
+            self.version += 1
+
+    def take_rechecks(self) -> list[int]:
+        """The rechecks asked for since the last call (the checks still configured)."""
+        taken = sorted(i for i in self._rechecks if i in self._configs)
+        self._rechecks.clear()
+        return taken
 
     def adopt_marks(self, held: dict[MarkKey, int]) -> bool:
         """A warm restart: keep the marks the dataplane holds for the (backend, mode)s still checked, and hand out

@@ -20,7 +20,8 @@
 * Config changes apply in place: a check keeps its health and counters; a
   new interval re-schedules it; a removed check's probe in flight is
   cancelled at once.
-* Transitions (retry.py decides them) go to `on_transition`.
+* Transitions (retry.py decides them) go to `on_transition`; so does the
+  next result of a check the engine asked to `recheck`, changed or not.
 * `stats.lateness` holds how late recent runs started against their due
   time, measured when the probe starts.
 """
@@ -84,6 +85,7 @@ class Scheduler:
         self._idle: list[asyncio.Future[Job]] = []  # parked workers, most recently parked last
         self._busy = 0  # workers holding a check
         self._interrupted: dict[asyncio.Task[None], str] = {}  # workers whose probe we cancelled, and why
+        self._report_next: set[int] = set()  # checks whose next result is reported even without a transition
         self._timer: asyncio.TimerHandle | None = None  # for the earliest due check
         self._timer_at = math.inf
         self._last_tick = -math.inf
@@ -121,6 +123,8 @@ class Scheduler:
         else:
             self.remove(check_set.remove)
         self.upsert(check_set.upsert)
+        if check_set.recheck:
+            self.recheck(check_set.recheck)
 
     def upsert(self, configs: Iterable[hc_pb.CheckConfig]) -> None:
         added: list[Check] = []
@@ -146,8 +150,22 @@ class Scheduler:
             self._table.retime(check, now)
         self._arm()
 
+    def recheck(self, ids: Iterable[int]) -> None:
+        """Run these checks now (a run in flight counts) and report their next result even if their state
+        stays: the engine set aside a failure it could not trust (this node's own link was down)."""
+        now = asyncio.get_running_loop().time()
+        for check_id in ids:
+            check = self._checks.get(check_id)
+            if check is None:
+                continue
+            self._report_next.add(check_id)
+            if not check.running:
+                self._table.place(check, now)
+        self._arm()
+
     def remove(self, ids: Iterable[int]) -> None:
         for check_id in ids:
+            self._report_next.discard(check_id)
             check = self._checks.pop(check_id, None)
             if check is None:
                 continue
@@ -300,9 +318,13 @@ class Scheduler:
 
     def _record(self, check: Check, result: Result) -> None:
         transition = check.record(result, self._clock.wall())
-        if transition is None:
+        asked = bool(self._report_next) and check.id in self._report_next
+        if asked:
+            self._report_next.discard(check.id)
+        if transition is None and not asked:
             return
-        if log.isEnabledFor(logging.INFO):  # the config is parsed from its wire form just for this line
+        # the config is parsed from its wire form just for this line
+        if transition is not None and log.isEnabledFor(logging.INFO):
             config = check.config
             log.info(
                 "check %d (%s %s): %s -> %s: %s",

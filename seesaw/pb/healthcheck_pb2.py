@@ -25,33 +25,33 @@ _sym_db = _symbol_database.Default()
 from seesaw.pb import common_pb2 as seesaw_dot_pb_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bseesaw/pb/healthcheck.proto\x12\x12seesaw.healthcheck\x1a\x16seesaw/pb/common.proto\"\x82\x03\n\x0b\x43heckConfig\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12+\n\x04type\x18\x03 \x01(\x0e\x32\x1d.seesaw.healthcheck.CheckType\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.seesaw.healthcheck.CheckMode\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x0c\n\x04port\x18\x06 \x01(\r\x12\x0c\n\x04mark\x18\x07 \x01(\r\x12\x13\n\x0binterval_ms\x18\x08 \x01(\r\x12\x12\n\ntimeout_ms\x18\t \x01(\r\x12\x0f\n\x07retries\x18\n \x01(\r\x12\x0c\n\x04send\x18\x0b \x01(\t\x12\x0f\n\x07receive\x18\x0c \x01(\t\x12\x0c\n\x04\x63ode\x18\r \x01(\r\x12\x0e\n\x06method\x18\x0e \x01(\t\x12\r\n\x05proxy\x18\x0f \x01(\x08\x12\x12\n\ntls_verify\x18\x10 \x01(\x08\x12\x13\n\x0bhost_header\x18\x11 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x12 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x13 \x01(\t\"Y\n\x08\x43heckSet\x12\x0c\n\x04\x66ull\x18\x01 \x01(\x08\x12/\n\x06upsert\x18\x02 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckConfig\x12\x0e\n\x06remove\x18\x03 \x03(\x04\"\xc5\x01\n\x0b\x43heckResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.seesaw.common.HealthState\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x12\n\nlatency_us\x18\x04 \x01(\x04\x12\x17\n\x0f\x63hecked_unix_ms\x18\x05 \x01(\x03\x12\x11\n\tsuccesses\x18\x06 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x07 \x01(\x04\x12\x1c\n\x14\x63onsecutive_failures\x18\x08 \x01(\r\"T\n\x0bResultBatch\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckResult\x12\x13\n\x0b\x66ull_resync\x18\x02 \x01(\x08\"m\n\x0b\x43heckStatus\x12/\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1f.seesaw.healthcheck.CheckConfig\x12-\n\x04last\x18\x02 \x01(\x0b\x32\x1f.seesaw.healthcheck.CheckResult\"B\n\x0f\x43heckStatusList\x12/\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckStatus\"\x14\n\x12WatchChecksRequest\"\x1d\n\tReportAck\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04*\xba\x01\n\tCheckType\x12\x15\n\x11\x43HECK_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43HECK_ICMP_PING\x10\x01\x12\r\n\tCHECK_UDP\x10\x02\x12\r\n\tCHECK_TCP\x10\x03\x12\x0e\n\nCHECK_HTTP\x10\x04\x12\x0f\n\x0b\x43HECK_HTTPS\x10\x05\x12\r\n\tCHECK_DNS\x10\x06\x12\x11\n\rCHECK_TCP_TLS\x10\x07\x12\x10\n\x0c\x43HECK_RADIUS\x10\x08\x12\x0e\n\nCHECK_GRPC\x10\x64*7\n\tCheckMode\x12\x0e\n\nMODE_PLAIN\x10\x00\x12\x0c\n\x08MODE_DSR\x10\x01\x12\x0c\n\x08MODE_TUN\x10\x02\x32V\n\x0bHealthcheck\x12G\n\nListChecks\x12\x14.seesaw.common.Empty\x1a#.seesaw.healthcheck.CheckStatusListb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bseesaw/pb/healthcheck.proto\x12\x12seesaw.healthcheck\x1a\x16seesaw/pb/common.proto\"\x82\x03\n\x0b\x43heckConfig\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12+\n\x04type\x18\x03 \x01(\x0e\x32\x1d.seesaw.healthcheck.CheckType\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.seesaw.healthcheck.CheckMode\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x0c\n\x04port\x18\x06 \x01(\r\x12\x0c\n\x04mark\x18\x07 \x01(\r\x12\x13\n\x0binterval_ms\x18\x08 \x01(\r\x12\x12\n\ntimeout_ms\x18\t \x01(\r\x12\x0f\n\x07retries\x18\n \x01(\r\x12\x0c\n\x04send\x18\x0b \x01(\t\x12\x0f\n\x07receive\x18\x0c \x01(\t\x12\x0c\n\x04\x63ode\x18\r \x01(\r\x12\x0e\n\x06method\x18\x0e \x01(\t\x12\r\n\x05proxy\x18\x0f \x01(\x08\x12\x12\n\ntls_verify\x18\x10 \x01(\x08\x12\x13\n\x0bhost_header\x18\x11 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x12 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x13 \x01(\t\"j\n\x08\x43heckSet\x12\x0c\n\x04\x66ull\x18\x01 \x01(\x08\x12/\n\x06upsert\x18\x02 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckConfig\x12\x0e\n\x06remove\x18\x03 \x03(\x04\x12\x0f\n\x07recheck\x18\x04 \x03(\x04\"\xc5\x01\n\x0b\x43heckResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.seesaw.common.HealthState\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x12\n\nlatency_us\x18\x04 \x01(\x04\x12\x17\n\x0f\x63hecked_unix_ms\x18\x05 \x01(\x03\x12\x11\n\tsuccesses\x18\x06 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x07 \x01(\x04\x12\x1c\n\x14\x63onsecutive_failures\x18\x08 \x01(\r\"T\n\x0bResultBatch\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckResult\x12\x13\n\x0b\x66ull_resync\x18\x02 \x01(\x08\"m\n\x0b\x43heckStatus\x12/\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1f.seesaw.healthcheck.CheckConfig\x12-\n\x04last\x18\x02 \x01(\x0b\x32\x1f.seesaw.healthcheck.CheckResult\"B\n\x0f\x43heckStatusList\x12/\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x1f.seesaw.healthcheck.CheckStatus\"\x14\n\x12WatchChecksRequest\"\x1d\n\tReportAck\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04*\xba\x01\n\tCheckType\x12\x15\n\x11\x43HECK_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43HECK_ICMP_PING\x10\x01\x12\r\n\tCHECK_UDP\x10\x02\x12\r\n\tCHECK_TCP\x10\x03\x12\x0e\n\nCHECK_HTTP\x10\x04\x12\x0f\n\x0b\x43HECK_HTTPS\x10\x05\x12\r\n\tCHECK_DNS\x10\x06\x12\x11\n\rCHECK_TCP_TLS\x10\x07\x12\x10\n\x0c\x43HECK_RADIUS\x10\x08\x12\x0e\n\nCHECK_GRPC\x10\x64*7\n\tCheckMode\x12\x0e\n\nMODE_PLAIN\x10\x00\x12\x0c\n\x08MODE_DSR\x10\x01\x12\x0c\n\x08MODE_TUN\x10\x02\x32V\n\x0bHealthcheck\x12G\n\nListChecks\x12\x14.seesaw.common.Empty\x1a#.seesaw.healthcheck.CheckStatusListb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seesaw.pb.healthcheck_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHECKTYPE']._serialized_start=1074
-  _globals['_CHECKTYPE']._serialized_end=1260
-  _globals['_CHECKMODE']._serialized_start=1262
-  _globals['_CHECKMODE']._serialized_end=1317
+  _globals['_CHECKTYPE']._serialized_start=1091
+  _globals['_CHECKTYPE']._serialized_end=1277
+  _globals['_CHECKMODE']._serialized_start=1279
+  _globals['_CHECKMODE']._serialized_end=1334
   _globals['_CHECKCONFIG']._serialized_start=76
   _globals['_CHECKCONFIG']._serialized_end=462
   _globals['_CHECKSET']._serialized_start=464
-  _globals['_CHECKSET']._serialized_end=553
-  _globals['_CHECKRESULT']._serialized_start=556
-  _globals['_CHECKRESULT']._serialized_end=753
-  _globals['_RESULTBATCH']._serialized_start=755
-  _globals['_RESULTBATCH']._serialized_end=839
-  _globals['_CHECKSTATUS']._serialized_start=841
-  _globals['_CHECKSTATUS']._serialized_end=950
-  _globals['_CHECKSTATUSLIST']._serialized_start=952
-  _globals['_CHECKSTATUSLIST']._serialized_end=1018
-  _globals['_WATCHCHECKSREQUEST']._serialized_start=1020
-  _globals['_WATCHCHECKSREQUEST']._serialized_end=1040
-  _globals['_REPORTACK']._serialized_start=1042
-  _globals['_REPORTACK']._serialized_end=1071
-  _globals['_HEALTHCHECK']._serialized_start=1319
-  _globals['_HEALTHCHECK']._serialized_end=1405
+  _globals['_CHECKSET']._serialized_end=570
+  _globals['_CHECKRESULT']._serialized_start=573
+  _globals['_CHECKRESULT']._serialized_end=770
+  _globals['_RESULTBATCH']._serialized_start=772
+  _globals['_RESULTBATCH']._serialized_end=856
+  _globals['_CHECKSTATUS']._serialized_start=858
+  _globals['_CHECKSTATUS']._serialized_end=967
+  _globals['_CHECKSTATUSLIST']._serialized_start=969
+  _globals['_CHECKSTATUSLIST']._serialized_end=1035
+  _globals['_WATCHCHECKSREQUEST']._serialized_start=1037
+  _globals['_WATCHCHECKSREQUEST']._serialized_end=1057
+  _globals['_REPORTACK']._serialized_start=1059
+  _globals['_REPORTACK']._serialized_end=1088
+  _globals['_HEALTHCHECK']._serialized_start=1336
+  _globals['_HEALTHCHECK']._serialized_end=1422
 # @@protoc_insertion_point(module_scope)

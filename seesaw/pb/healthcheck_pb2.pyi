@@ -83,14 +83,16 @@ class CheckConfig(_message.Message):
     def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., type: _Optional[_Union[CheckType, str]] = ..., mode: _Optional[_Union[CheckMode, str]] = ..., target: _Optional[str] = ..., port: _Optional[int] = ..., mark: _Optional[int] = ..., interval_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., retries: _Optional[int] = ..., send: _Optional[str] = ..., receive: _Optional[str] = ..., code: _Optional[int] = ..., method: _Optional[str] = ..., proxy: _Optional[bool] = ..., tls_verify: _Optional[bool] = ..., host_header: _Optional[str] = ..., backend: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class CheckSet(_message.Message):
-    __slots__ = ("full", "upsert", "remove")
+    __slots__ = ("full", "upsert", "remove", "recheck")
     FULL_FIELD_NUMBER: _ClassVar[int]
     UPSERT_FIELD_NUMBER: _ClassVar[int]
     REMOVE_FIELD_NUMBER: _ClassVar[int]
+    RECHECK_FIELD_NUMBER: _ClassVar[int]
     full: bool
     upsert: _containers.RepeatedCompositeFieldContainer[CheckConfig]
     remove: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, full: _Optional[bool] = ..., upsert: _Optional[_Iterable[_Union[CheckConfig, _Mapping]]] = ..., remove: _Optional[_Iterable[int]] = ...) -> None: ...
+    recheck: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, full: _Optional[bool] = ..., upsert: _Optional[_Iterable[_Union[CheckConfig, _Mapping]]] = ..., remove: _Optional[_Iterable[int]] = ..., recheck: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class CheckResult(_message.Message):
     __slots__ = ("id", "state", "message", "latency_us", "checked_unix_ms", "successes", "failures", "consecutive_failures")

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
@@ -240,6 +241,29 @@ def test_config_results_and_ha_reach_ncc(tmp_path: Path) -> None:
             assert "hand over to its peer" in reply.message
             command = await session.read()
             assert command.failover is True
+
+            # A failure taken while our own link is down is set aside, and rechecked once the link is back.
+            down_ms = int(time.time() * 1000)
+            fault = ha_pb2.HAStatus(state=common_pb2.HA_ERROR, since_unix_ms=down_ms, link_fault="no carrier")
+            await ha_queue.put(ha_pb2.HAReport(status=fault))
+            await eventually(lambda: _lb_up(h, False), "LB interface down in FAULT")
+            queue = asyncio.Queue()  # batches() reads this one now
+            report = asyncio.ensure_future(h.hc.ReportResults(batches()))
+            failed = healthcheck_pb2.CheckResult(
+                id=by_target["10.2.3.1"],
+                state=common_pb2.HEALTH_UNHEALTHY,
+                checked_unix_ms=down_ms + 300,
+                latency_us=200_000,
+                message="connect: no route to host",
+            )
+            await queue.put(healthcheck_pb2.ResultBatch(results=[failed]))
+            await queue.put(None)
+            assert (await report).accepted == 1
+            assert await _dests_of(h, "10.0.0.13:80") == ["10.2.3.1", "10.2.3.2"]  # kept
+            back = ha_pb2.HAStatus(state=common_pb2.HA_BACKUP, since_unix_ms=down_ms + 500)
+            await ha_queue.put(ha_pb2.HAReport(status=back))
+            recheck = await asyncio.wait_for(watch.read(), 2)
+            assert list(recheck.recheck) == [by_target["10.2.3.1"]] and not recheck.upsert and not recheck.remove
 
             await ha_queue.put(None)
             await eventually(lambda: _lb_up(h, False), "LB interface down")

@@ -1,7 +1,12 @@
-"""A restarted healthcheck daemon opens with a resync in which every check is UNKNOWN (nothing has run yet).
+"""Results the engine does not take at their word.
 
+A restarted healthcheck daemon opens with a resync in which every check is UNKNOWN (nothing has run yet).
 That says nothing about the backends: the engine keeps what it knew, so SIGKILL of the healthcheck
 daemon changes nothing in the dataplane (found by tests/integration/e2e/test_e2e_load.py).
+
+A check that failed while this node's own link was down (HA's FAULT) says nothing about the backend
+either: it is set aside and run again once the link is back (found by bench/failover.py: a node that
+took over right after a link flap marked a healthy backend down).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from seesaw.config.model import (
     VserverEntry,
 )
 from seesaw.engine.core import Engine
-from seesaw.pb import common_pb2, healthcheck_pb2, ncc_pb2
+from seesaw.pb import common_pb2, ha_pb2, healthcheck_pb2, ncc_pb2
 
 
 def web() -> Vserver:
@@ -46,9 +51,18 @@ def web() -> Vserver:
     )
 
 
-def report(e: Engine, state: int) -> int:
+def report(e: Engine, state: int, started: float = 0.0, finished: float = 0.0) -> int:
+    """Every check's result; the run from `started` to `finished` (wall-clock seconds) if given."""
     batch = healthcheck_pb2.ResultBatch(full_resync=True)
-    batch.results.extend(healthcheck_pb2.CheckResult(id=i, state=state) for i in e.check_configs())
+    batch.results.extend(
+        healthcheck_pb2.CheckResult(
+            id=i,
+            state=state,
+            checked_unix_ms=round(finished * 1000),
+            latency_us=round((finished - started) * 1e6),
+        )
+        for i in e.check_configs()
+    )
     return e.handle_results(batch)
 
 
@@ -72,4 +86,87 @@ def test_unknown_results_keep_what_the_engine_knew() -> None:
     assert destinations(e) == ["10.2.0.1", "10.2.0.2"]
 
     assert report(e, common_pb2.HEALTH_UNHEALTHY) == 2  # real news still counts
+    assert destinations(e) == []
+
+
+def ha_report(e: Engine, state: int, since: float, link_fault: str = "") -> None:
+    e.ha_report(ha_pb2.HAStatus(state=state, since_unix_ms=round(since * 1000), link_fault=link_fault))
+
+
+def serving() -> tuple[Engine, FakeClock]:
+    clock = FakeClock()
+    e = Engine(settings(), clock)
+    e.load_config(cluster(web()))
+    report(e, common_pb2.HEALTH_HEALTHY)
+    first = e.pending_apply()
+    assert first is not None
+    e.apply_done(first, ncc_pb2.ApplyResponse())
+    ha_report(e, common_pb2.HA_BACKUP, clock.wall())
+    return e, clock
+
+
+def test_failures_while_our_link_is_down_are_set_aside_and_rechecked_when_it_is_back() -> None:
+    e, clock = serving()
+    down = clock.wall()
+    ha_report(e, common_pb2.HA_ERROR, down, link_fault="the node interface eth0 has no carrier")
+    clock.advance(1)
+    assert report(e, common_pb2.HEALTH_UNHEALTHY, down + 0.5, clock.wall()) == 2
+    assert destinations(e) == ["10.2.0.1", "10.2.0.2"]  # kept: the failure was ours
+    assert e.link_faults.set_aside == 2
+    assert e.hc.take_rechecks() == []  # not yet: a recheck now would fail the same way
+
+    clock.advance(1)
+    version = e.hc.version
+    ha_report(e, common_pb2.HA_BACKUP, clock.wall())  # the link is back
+    assert e.hc.version > version  # the healthcheck link wakes up and sends the rechecks
+    assert e.hc.take_rechecks() == sorted(e.check_configs())
+
+    clock.advance(0.2)  # the rechecks, run after the fault: their word counts
+    report(e, common_pb2.HEALTH_UNHEALTHY, clock.wall() - 0.1, clock.wall())
+    assert destinations(e) == []
+
+
+def test_a_failure_that_began_during_the_fault_and_ended_after_it_is_rechecked_at_once() -> None:
+    e, clock = serving()
+    down = clock.wall()
+    ha_report(e, common_pb2.HA_ERROR, down, link_fault="no carrier")
+    clock.advance(0.7)
+    ha_report(e, common_pb2.HA_BACKUP, clock.wall())
+    clock.advance(0.5)  # a 1 s timeout that started 0.2 s into the fault
+    report(e, common_pb2.HEALTH_UNHEALTHY, down + 0.2, down + 1.2)
+    assert destinations(e) == ["10.2.0.1", "10.2.0.2"]
+    assert e.hc.take_rechecks() == sorted(e.check_configs())
+
+
+def test_failures_before_or_after_a_fault_count() -> None:
+    e, clock = serving()
+    before = clock.wall()
+    clock.advance(2)
+    ha_report(e, common_pb2.HA_ERROR, clock.wall(), link_fault="no carrier")
+    clock.advance(1)
+    ha_report(e, common_pb2.HA_BACKUP, clock.wall())
+    report(e, common_pb2.HEALTH_UNHEALTHY, before - 1, before)  # finished before the fault began
+    assert destinations(e) == []
+    assert e.link_faults.set_aside == 0 and e.hc.take_rechecks() == []
+
+
+def test_a_node_that_never_had_a_fault_takes_every_failure() -> None:
+    e, clock = serving()
+    report(e, common_pb2.HEALTH_UNHEALTHY, clock.wall() - 1, clock.wall())
+    assert destinations(e) == []
+
+
+def test_an_ha_that_goes_away_during_a_fault_ends_it() -> None:
+    """Nobody says the link is down any more: failures count again, and those set aside are rechecked."""
+    e, clock = serving()
+    token = e.ha_session_opened()
+    ha_report(e, common_pb2.HA_ERROR, clock.wall(), link_fault="no carrier")
+    clock.advance(1)
+    report(e, common_pb2.HEALTH_UNHEALTHY, clock.wall() - 0.5, clock.wall())
+    assert destinations(e) == ["10.2.0.1", "10.2.0.2"]
+    e.ha_session_closed(token)
+    assert not e.link_faults.ongoing
+    assert e.hc.take_rechecks() == sorted(e.check_configs())
+    clock.advance(1)
+    report(e, common_pb2.HEALTH_UNHEALTHY, clock.wall() - 0.5, clock.wall())
     assert destinations(e) == []

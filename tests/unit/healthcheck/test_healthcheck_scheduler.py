@@ -408,3 +408,32 @@ def test_stop_then_start_again_in_a_new_loop():
     finally:
         server.close()
     assert first >= 2 and sched.get(1).health.successes >= first + 2
+
+
+def test_a_recheck_runs_at_once_and_reports_even_without_a_transition():
+    """The engine set a failure aside (our own link was down): the check runs now and its result is reported."""
+    closed = free_port("127.0.0.1")
+    reported = []
+
+    async def scenario():
+        sched = Scheduler(on_transition=lambda c: reported.append((c.health.state, c.checked)))
+        sched.start()
+        sched.apply(full(tcp_config(1, closed, interval_ms=60_000)))
+        sched.get(1).health.state = Health.UNHEALTHY  # as after an earlier failed run
+        await asyncio.sleep(0.2)  # its first run is somewhere in its minute: not now
+        assert reported == []
+        sched.apply(hc.CheckSet(recheck=[1, 99]))  # 99: unknown, ignored
+        for _ in range(100):
+            if reported:
+                break
+            await asyncio.sleep(0.01)
+        first = list(reported)
+        sched.apply(hc.CheckSet(upsert=[tcp_config(1, closed, interval_ms=100)]))
+        await asyncio.sleep(0.35)  # later runs fail the same way: no transition, nothing reported
+        await sched.stop()
+        return first, sched.get(1)
+
+    first, check = asyncio.run(scenario())
+    assert [state for state, _ in first] == [Health.UNHEALTHY]  # unchanged, reported all the same
+    assert reported == first
+    assert check.health.failures >= 2

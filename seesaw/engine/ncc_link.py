@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 20.0
 PROBE_INTERVAL = 5.0
+SLOW_APPLY = 0.1  # an Apply slower than this is logged with how long it took
 BACKOFF = (0.5, 10.0)
 ADOPT_ATTEMPTS = 5  # connections that may fail to read NCC's state before the engine applies without adopting
 
@@ -196,6 +197,7 @@ class NCCLink:
                 await _sleep(stop, self.probe_interval, wake)
                 continue
             self.idle.clear()
+            sent = loop.time()
             try:
                 resp = await self.stub.Apply(req, timeout=self.call_timeout)
             except grpc.aio.AioRpcError as err:
@@ -211,6 +213,14 @@ class NCCLink:
                 await _sleep(stop, delay)
                 delay = min(delay * 2, self.backoff[1])
                 continue
+            took = loop.time() - sent
+            if took >= SLOW_APPLY:
+                log.info(
+                    "NCC took %.0f ms to apply %d partitions%s (its log says what it waited for)",
+                    took * 1000,
+                    len(req.partitions),
+                    " and the LB interface" if req.has_lb else "",
+                )
             restarted = resp.generation < generation
             generation = resp.generation
             self.engine.apply_done(req, resp)

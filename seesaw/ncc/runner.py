@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ JOURNAL_INTERVAL = 1.0
 LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
+SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
 T = TypeVar("T")
 
 
@@ -59,6 +60,33 @@ def audit_pause(interval: float, last_took: float) -> float:
     dataplane lock while they read the whole state, seconds at 10,000 services) take at most
     AUDIT_DUTY of the time and an Apply rarely waits behind one."""
     return max(interval, last_took / AUDIT_DUTY - last_took)
+
+
+class DataplaneLock:
+    """The one lock around the dataplane, which knows what holds it: a call that waited long says behind what."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.holder = ""  # what holds it now ("" when free)
+        self.slow_waits = 0
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, what: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        behind, started = self.holder, loop.time()
+        async with self._lock:
+            waited = loop.time() - started
+            if waited >= SLOW_WAIT:
+                self.slow_waits += 1
+                log.info("%s waited %.0f ms for the dataplane, behind %s", what, waited * 1000, behind or "a queue")
+            self.holder = what
+            try:
+                yield
+            finally:
+                self.holder = ""
 
 
 class Runner:
@@ -77,12 +105,12 @@ class Runner:
         self.journal_path = journal_path
         self.reconciler = Reconciler(dataplane.name, reason, clock)
         self.ready = False
-        self._lock = asyncio.Lock()
+        self._lock = DataplaneLock()
         self._journaled_generation = 0
 
     async def start(self) -> None:
         """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
-        async with self._lock:
+        async with self._lock.hold("start: the first read"):
             with _collector_paused() as size:
                 state = await _in_thread(self.dataplane.read)
                 size.append(len(state.objects))
@@ -103,7 +131,7 @@ class Runner:
 
     async def apply_pb(self, message: ncc_pb2.ApplyRequest) -> Outcome:
         """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
-        async with self._lock:
+        async with self._lock.hold("Apply"):
             with _collector_paused() as size:
                 request, errors = convert.request_from_pb(message, self.reconciler.accepted)
                 outcome = await self._apply(request, errors, message.dry_run)
@@ -112,7 +140,7 @@ class Runner:
         return outcome
 
     async def apply(self, request: Request, input_errors: Sequence[ObjectError] = (), dry_run: bool = False) -> Outcome:
-        async with self._lock:
+        async with self._lock.hold("Apply"):
             with _collector_paused() as size:
                 outcome = await self._apply(request, input_errors, dry_run)
                 size.append(len(outcome.steps))
@@ -143,7 +171,7 @@ class Runner:
         with _collector_paused() as size:
             state = await self._read_in_parts()
             size.append(len(state.objects))
-            async with self._lock:
+            async with self._lock.hold("audit: repair"):
                 if self.reconciler.writes_total != written:
                     log.debug("audit: the dataplane changed while it was read; next round")
                     return 0
@@ -165,7 +193,9 @@ class Runner:
         reads: Sequence[Callable[[], KernelState]] = read_parts() if callable(read_parts) else [self.dataplane.read]
         state = KernelState()
         for read in reads:
-            async with self._lock:
+            owner = getattr(read, "__self__", None)
+            part = type(owner).__name__ if owner is not None else "the dataplane"
+            async with self._lock.hold(f"audit: read of {part}"):
                 found = await _in_thread(read)
             state.add(found)
         return state
@@ -214,14 +244,14 @@ class Runner:
                 log.error("cannot write the journal %s: %s", self.journal_path, err)
 
     async def read(self) -> KernelState:
-        async with self._lock:
+        async with self._lock.hold("read"):
             with _collector_paused():
                 return await _in_thread(self.dataplane.read)
 
     async def announce(self, targets: Sequence[tuple[str, IPAddress]]) -> list[str]:
         """Send one gratuitous ARP per (interface, address); returns what failed (the rest still went)."""
         failures = []
-        async with self._lock:
+        async with self._lock.hold("gratuitous ARP"):
             for interface, address in targets:
                 try:
                     await _in_thread(self.dataplane.send_gratuitous_arp, interface, address)

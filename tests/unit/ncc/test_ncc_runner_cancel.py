@@ -6,6 +6,7 @@ netlink at the same time. The dataplane here is the sim, gated so that its apply
 """
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 
@@ -14,7 +15,7 @@ from ncc_build import web
 from seesaw.common.clock import FakeClock
 from seesaw.ncc.dataplane import KernelState
 from seesaw.ncc.model import Request
-from seesaw.ncc.runner import Runner
+from seesaw.ncc.runner import SLOW_WAIT, DataplaneLock, Runner
 from seesaw.ncc.sim import SimDataplane
 from seesaw.ncc.steps import Step, StepResult
 
@@ -69,3 +70,28 @@ def test_a_cancelled_apply_holds_the_lock_until_its_thread_is_done():
         assert apply.cancelled() and sim.calls == ["read", "apply", "read"] and sim.overlaps == 0
 
     asyncio.run(main())
+
+
+def test_a_call_that_waited_long_for_the_dataplane_says_behind_what(caplog) -> None:
+    async def scenario() -> DataplaneLock:
+        lock = DataplaneLock()
+
+        async def slow() -> None:
+            async with lock.hold("audit: read of Host"):
+                await asyncio.sleep(SLOW_WAIT * 1.5)
+
+        holder = asyncio.ensure_future(slow())
+        await asyncio.sleep(0)
+        assert lock.holder == "audit: read of Host"
+        async with lock.hold("Apply"):
+            assert lock.holder == "Apply"
+        await holder
+        async with lock.hold("Apply"):  # no wait: nothing said
+            pass
+        return lock
+
+    with caplog.at_level(logging.INFO, logger="seesaw.ncc"):
+        lock = asyncio.run(scenario())
+    assert lock.slow_waits == 1 and lock.holder == ""
+    said = [r.getMessage() for r in caplog.records if "waited" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("Apply waited") and said[0].endswith("behind audit: read of Host")

@@ -31,6 +31,7 @@ from google.protobuf.message import DecodeError, Message
 from seesaw import __version__
 from seesaw.cli.errors import CliError, EngineUnreachable, RpcFailure
 from seesaw.cli.h2 import UnaryChannel
+from seesaw.common.call_metadata import OMIT_COUNTERS
 from seesaw.pb import common_pb2, engine_pb2, ha_pb2
 
 CONNECT_TIMEOUT = 2.0
@@ -38,9 +39,6 @@ CALL_TIMEOUT = 10.0
 HINT_RUNNING = "Is seesaw running? (systemctl status seesaw)"
 GRPC_UNIMPLEMENTED_DETAILS = "Method not implemented!"  # what a generated servicer says for a method it lacks
 ENGINE_SERVICE = "seesaw.engine.Engine"
-# Call metadata that asks ListVservers to leave out the dataplane's counters (the text views never show them,
-# and the engine asks NCC for them otherwise): seesaw.engine.service.OMIT_COUNTERS.
-OMIT_COUNTERS = ("seesaw-counters", "omit")
 Metadata = Sequence[tuple[str, str]]
 
 Reply = TypeVar("Reply", bound=Message)

@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 
 from seesaw.common import rpc
+from seesaw.common.call_metadata import OMIT_COUNTERS
 from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2
 
 
@@ -51,9 +52,20 @@ class EngineReader:
             dataplane = None
         return EngineSnapshot(cluster, ha, config, vservers, dataplane)
 
-    def vservers(self) -> engine_pb2.VserverList:
+    def vservers(self, counters: bool = True) -> engine_pb2.VserverList:
+        """The vservers; without `counters`, NCC is not asked for them (no read of the whole dataplane)."""
+        metadata = () if counters else (OMIT_COUNTERS,)
         try:
-            reply: engine_pb2.VserverList = self._stub().ListVservers(common_pb2.Empty(), timeout=self.timeout)
+            reply: engine_pb2.VserverList = self._stub().ListVservers(
+                common_pb2.Empty(), timeout=self.timeout, metadata=metadata
+            )
+        except grpc.RpcError as err:
+            raise EngineUnavailable(rpc.describe_rpc_error(err, "engine", self.socket)) from err
+        return reply
+
+    def config(self) -> engine_pb2.ConfigStatus:
+        try:
+            reply: engine_pb2.ConfigStatus = self._stub().GetConfigStatus(common_pb2.Empty(), timeout=self.timeout)
         except grpc.RpcError as err:
             raise EngineUnavailable(rpc.describe_rpc_error(err, "engine", self.socket)) from err
         return reply

@@ -54,7 +54,7 @@ class EngineCollector:
     def sample(self) -> None:
         """Look at the checks' latest results between scrapes."""
         try:
-            vservers = self.reader.vservers()
+            vservers = self.reader.vservers(counters=False)  # results only: NCC is not asked to read
         except EngineUnavailable:
             return
         with self._lock:
@@ -64,11 +64,11 @@ class EngineCollector:
 def health(reader: EngineReader) -> tuple[HTTPStatus, str]:
     """`/healthz`: 200 when the engine answers and has a config, else 503 and why."""
     try:
-        snap = reader.snapshot()
+        config = reader.config()
     except EngineUnavailable as err:
         return HTTPStatus.SERVICE_UNAVAILABLE, f"engine unavailable: {err}\n"
-    if snap.config.generation == 0:
-        reason = snap.config.last_error or "no cluster config loaded"
+    if config.generation == 0:
+        reason = config.last_error or "no cluster config loaded"
         return HTTPStatus.SERVICE_UNAVAILABLE, f"engine has no config: {reason}\n"
     return HTTPStatus.OK, "ok\n"
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 
 import seesaw
+from seesaw.common.call_metadata import OMIT_COUNTERS
 from seesaw.config.errors import ConfigError
 from seesaw.engine import views
 from seesaw.engine.auth_guard import current_caller
@@ -32,7 +33,6 @@ from seesaw.pb import common_pb2, engine_pb2, engine_pb2_grpc, ha_pb2, ncc_pb2
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = engine_pb2.DESCRIPTOR.services_by_name["Engine"].full_name
-OMIT_COUNTERS = ("seesaw-counters", "omit")  # call metadata: leave the dataplane's counters out (seesaw.cli.client)
 
 
 class EngineService(engine_pb2_grpc.EngineServicer):

@@ -52,6 +52,7 @@ LARGE = 1000  # objects made or read at once, after which the survivors are froz
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
+READ_REUSE = 0.25  # a read this recent, with nothing written since, answers a view's read again
 T = TypeVar("T")
 
 
@@ -63,30 +64,45 @@ def audit_pause(interval: float, last_took: float) -> float:
 
 
 class DataplaneLock:
-    """The one lock around the dataplane, which knows what holds it: a call that waited long says behind what."""
+    """The one lock around the dataplane. Writes go first: an `urgent` holder (an Apply: a takeover, a
+    flipped backend) is served before every read still waiting (a view's counters, an audit's part).
+    It knows what holds it: a call that waited long says behind what."""
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self.holder = ""  # what holds it now ("" when free)
         self.slow_waits = 0
+        self._urgent_waiting = 0
 
     def locked(self) -> bool:
         return self._lock.locked()
 
     @contextlib.asynccontextmanager
-    async def hold(self, what: str) -> AsyncIterator[None]:
+    async def hold(self, what: str, urgent: bool = False) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         behind, started = self.holder, loop.time()
-        async with self._lock:
+        if urgent:
+            self._urgent_waiting += 1
+        try:
+            while True:
+                await self._lock.acquire()
+                if urgent or not self._urgent_waiting:
+                    break
+                self._lock.release()  # a write is waiting: it goes first (the lock's queue is first come first served)
+                await asyncio.sleep(0)
+        finally:
+            if urgent:
+                self._urgent_waiting -= 1
+        try:
             waited = loop.time() - started
             if waited >= SLOW_WAIT:
                 self.slow_waits += 1
                 log.info("%s waited %.0f ms for the dataplane, behind %s", what, waited * 1000, behind or "a queue")
             self.holder = what
-            try:
-                yield
-            finally:
-                self.holder = ""
+            yield
+        finally:
+            self.holder = ""
+            self._lock.release()
 
 
 class Runner:
@@ -107,6 +123,8 @@ class Runner:
         self.ready = False
         self._lock = DataplaneLock()
         self._journaled_generation = 0
+        self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
+        self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
 
     async def start(self) -> None:
         """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
@@ -131,7 +149,7 @@ class Runner:
 
     async def apply_pb(self, message: ncc_pb2.ApplyRequest) -> Outcome:
         """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
-        async with self._lock.hold("Apply"):
+        async with self._lock.hold("Apply", urgent=True):
             with _collector_paused() as size:
                 request, errors = convert.request_from_pb(message, self.reconciler.accepted)
                 outcome = await self._apply(request, errors, message.dry_run)
@@ -140,7 +158,7 @@ class Runner:
         return outcome
 
     async def apply(self, request: Request, input_errors: Sequence[ObjectError] = (), dry_run: bool = False) -> Outcome:
-        async with self._lock.hold("Apply"):
+        async with self._lock.hold("Apply", urgent=True):
             with _collector_paused() as size:
                 outcome = await self._apply(request, input_errors, dry_run)
                 size.append(len(outcome.steps))
@@ -244,9 +262,32 @@ class Runner:
                 log.error("cannot write the journal %s: %s", self.journal_path, err)
 
     async def read(self) -> KernelState:
+        """What the dataplane holds, for a view (GetState: the counters, an adoption).
+
+        Callers that come together share one read, and a read under READ_REUSE seconds old answers again
+        if nothing was written since: each read holds the lock an Apply needs (a /metrics scrape and the
+        CLI at once would otherwise queue reads in front of a takeover).
+        """
+        if self._last_read is not None:
+            state, at, writes = self._last_read
+            if writes == self.reconciler.writes_total and asyncio.get_running_loop().time() - at < READ_REUSE:
+                return state
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read_now())
+        reading = self._reading
+        try:
+            return await asyncio.shield(reading)
+        finally:
+            if reading.done() and self._reading is reading:
+                self._reading = None
+
+    async def _read_now(self) -> KernelState:
         async with self._lock.hold("read"):
+            writes = self.reconciler.writes_total
             with _collector_paused():
-                return await _in_thread(self.dataplane.read)
+                state = await _in_thread(self.dataplane.read)
+        self._last_read = (state, asyncio.get_running_loop().time(), writes)
+        return state
 
     async def announce(self, targets: Sequence[tuple[str, IPAddress]]) -> list[str]:
         """Send one gratuitous ARP per (interface, address); returns what failed (the rest still went)."""

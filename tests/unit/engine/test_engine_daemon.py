@@ -25,7 +25,7 @@ from seesaw.engine.ncc_link import NCCLink
 from seesaw.engine.runtime import EngineRuntime
 from seesaw.lab.fixture_configs import CLUSTER_HEAD, engine_cfg
 from seesaw.ncc import model as ncc_model
-from seesaw.ncc.runner import Runner
+from seesaw.ncc.runner import READ_REUSE, Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
 from seesaw.ncc.service import NCCService
 from seesaw.ncc.sim import SimDataplane
@@ -189,6 +189,7 @@ def test_config_results_and_ha_reach_ncc(tmp_path: Path) -> None:
                     h.sim.set_stats(ncc_model.ref(spec), ncc_model.Stats(connections=42, bytes_in=1000))
                 if isinstance(spec, ncc_model.Destination) and str(spec.key.address) == "10.2.1.2":
                     h.sim.set_stats(ncc_model.ref(spec), ncc_model.Stats(connections=7))
+            await asyncio.sleep(READ_REUSE)  # NCC answers a view's read with one this recent
             vservers = await h.engine.ListVservers(common_pb2.Empty(), timeout=2)
             web1 = next(v for v in vservers.vservers if v.name == "web1@au-syd")
             assert (web1.services[0].stats.connections, web1.services[0].stats.bytes_in) == (42, 1000)

@@ -95,3 +95,52 @@ def test_a_call_that_waited_long_for_the_dataplane_says_behind_what(caplog) -> N
     assert lock.slow_waits == 1 and lock.holder == ""
     said = [r.getMessage() for r in caplog.records if "waited" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith("Apply waited") and said[0].endswith("behind audit: read of Host")
+
+
+def test_writes_go_before_the_reads_waiting_for_the_dataplane() -> None:
+    async def scenario() -> list[str]:
+        lock = DataplaneLock()
+        order: list[str] = []
+        release = asyncio.Event()
+
+        async def use(what: str, urgent: bool = False, until: asyncio.Event | None = None) -> None:
+            async with lock.hold(what, urgent=urgent):
+                order.append(what)
+                if until is not None:
+                    await until.wait()
+
+        first = asyncio.ensure_future(use("audit read", until=release))
+        await asyncio.sleep(0)
+        queued = [asyncio.ensure_future(use("read 1")), asyncio.ensure_future(use("read 2"))]
+        await asyncio.sleep(0)
+        queued.append(asyncio.ensure_future(use("Apply", urgent=True)))
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(first, *queued)
+        assert not lock.locked() and lock.holder == ""
+        return order
+
+    assert asyncio.run(scenario()) == ["audit read", "Apply", "read 1", "read 2"]
+
+
+def test_views_share_a_read_and_reuse_a_fresh_one_until_something_is_written() -> None:
+    class CountingReads(SimDataplane):
+        reads = 0
+
+        def read(self) -> KernelState:
+            CountingReads.reads += 1
+            return super().read()
+
+    async def scenario() -> None:
+        runner = Runner(CountingReads(), "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        started = CountingReads.reads
+        await asyncio.gather(runner.read(), runner.read(), runner.read())
+        assert CountingReads.reads == started + 1  # together: one read
+        await runner.read()
+        assert CountingReads.reads == started + 1  # fresh, nothing written since: the same
+        await runner.apply(Request((web(),)))
+        state = await runner.read()
+        assert CountingReads.reads == started + 2 and state.objects  # written since: read again
+
+    asyncio.run(scenario())

@@ -12,6 +12,12 @@ engine gave up on its Apply) keeps the lock until its thread has finished:
 a thread cannot be stopped, and the next call must not run beside it. The journal (journal.py) is
 written in the background, at most once a second, and once more on stop.
 
+Writes go before reads waiting for the lock (an Apply is served before a
+view's read or an audit's next part; `DataplaneLock`), views that come
+together share one read, and a takeover that finds a read holding the lock
+takes the express lane: the host part raises and announces the LB interface
+at once, beside the read's thread, and the Apply follows as usual (`_express`).
+
 `apply_pb` converts the engine's request under that lock, so the reconciler's
 fingerprints (partitions sent again byte for byte) are checked against the
 state the plan is made on.
@@ -38,10 +44,10 @@ from typing import Any, TypeVar
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
 from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState
-from seesaw.ncc.model import IPAddress, ObjectError, Request
+from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, Request, ref
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
-from seesaw.ncc.steps import Step, StepResult
+from seesaw.ncc.steps import Op, Step, StepResult
 from seesaw.pb import ncc_pb2
 
 log = logging.getLogger("seesaw.ncc")
@@ -71,6 +77,7 @@ class DataplaneLock:
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self.holder = ""  # what holds it now ("" when free)
+        self.reading = False  # the holder only reads (in a worker thread): the express lane may pass it
         self.slow_waits = 0
         self._urgent_waiting = 0
 
@@ -78,7 +85,7 @@ class DataplaneLock:
         return self._lock.locked()
 
     @contextlib.asynccontextmanager
-    async def hold(self, what: str, urgent: bool = False) -> AsyncIterator[None]:
+    async def hold(self, what: str, urgent: bool = False, read: bool = False) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         behind, started = self.holder, loop.time()
         if urgent:
@@ -98,10 +105,10 @@ class DataplaneLock:
             if waited >= SLOW_WAIT:
                 self.slow_waits += 1
                 log.info("%s waited %.0f ms for the dataplane, behind %s", what, waited * 1000, behind or "a queue")
-            self.holder = what
+            self.holder, self.reading = what, read
             yield
         finally:
-            self.holder = ""
+            self.holder, self.reading = "", False
             self._lock.release()
 
 
@@ -124,6 +131,7 @@ class Runner:
         self._lock = DataplaneLock()
         self._journaled_generation = 0
         self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
+        self._overtaken = 0  # express-lane takeovers: an audit whose read one overtook repairs nothing
         self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
 
     async def start(self) -> None:
@@ -149,6 +157,8 @@ class Runner:
 
     async def apply_pb(self, message: ncc_pb2.ApplyRequest) -> Outcome:
         """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
+        if self._lock.reading and message.has_lb and message.lb.up and not message.dry_run:
+            self._express(message.lb)
         async with self._lock.hold("Apply", urgent=True):
             with _collector_paused() as size:
                 request, errors = convert.request_from_pb(message, self.reconciler.accepted)
@@ -164,6 +174,29 @@ class Runner:
                 size.append(len(outcome.steps))
         _log_outcome(outcome)
         return outcome
+
+    def _express(self, message: ncc_pb2.LBInterface) -> None:
+        """The express lane: a takeover that finds a read holding the dataplane (a view's, an audit's part:
+        100s of ms on a busy machine) raises and announces the LB interface at once, on this thread (the
+        host part's fast path: a few plain rtnetlink calls and the burst), beside the read's thread. The
+        Apply follows under the lock as usual and finds it done; an audit whose read this overtook
+        repairs nothing this round (it would take the interface down again)."""
+        express = getattr(self.dataplane, "express", None)
+        if not callable(express):
+            return
+        try:
+            new = convert.lb_from_pb(message)
+        except convert.Invalid:
+            return  # the Apply reports it
+        old = self.reconciler.applied.get(ref(new))
+        if not isinstance(old, LBInterface) or old.up:
+            return
+        self._overtaken += 1
+        log.info("takeover: raising the LB interface ahead of %s", self._lock.holder or "a read")
+        try:
+            express([Step(Op.UPDATE, LB_PARTITION, new, old)])
+        except DataplaneError as err:
+            log.info("takeover: the express lane failed (%s); the Apply does it", err)
 
     async def _apply(self, request: Request, input_errors: Sequence[ObjectError], dry_run: bool) -> Outcome:
         plan = self.reconciler.plan(request)
@@ -185,12 +218,12 @@ class Runner:
         not for the whole state (seconds at 10,000 services). If an Apply wrote meanwhile, what was read
         may be stale: this round repairs nothing, and the next audit reads again.
         """
-        written = self.reconciler.writes_total
+        written = (self.reconciler.writes_total, self._overtaken)
         with _collector_paused() as size:
             state = await self._read_in_parts()
             size.append(len(state.objects))
             async with self._lock.hold("audit: repair"):
-                if self.reconciler.writes_total != written:
+                if (self.reconciler.writes_total, self._overtaken) != written:
                     log.debug("audit: the dataplane changed while it was read; next round")
                     return 0
                 self.reconciler.observe(state)
@@ -213,7 +246,7 @@ class Runner:
         for read in reads:
             owner = getattr(read, "__self__", None)
             part = type(owner).__name__ if owner is not None else "the dataplane"
-            async with self._lock.hold(f"audit: read of {part}"):
+            async with self._lock.hold(f"audit: read of {part}", read=True):
                 found = await _in_thread(read)
             state.add(found)
         return state
@@ -282,7 +315,7 @@ class Runner:
                 self._reading = None
 
     async def _read_now(self) -> KernelState:
-        async with self._lock.hold("read"):
+        async with self._lock.hold("read", read=True):
             writes = self.reconciler.writes_total
             with _collector_paused():
                 state = await _in_thread(self.dataplane.read)

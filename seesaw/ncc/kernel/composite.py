@@ -11,6 +11,8 @@
 * `inline_safe(steps)` (see dataplane.py): True if every part the steps go to
   says so for its own steps; a part without the method never is.
 * `send_gratuitous_arp` goes to the part that owns the LB interface (the host part).
+* `express(steps)`: a takeover's first moves (LB interface up, the burst), to the part that owns the
+  LB interface if it has them; the runner's express lane (runner.py).
 * `close` closes every part.
 """
 
@@ -85,6 +87,12 @@ class KernelDataplane:
         if self._announcer is None:
             raise DataplaneError(f"the {self.name} dataplane has no part that announces addresses")
         self._announcer.send_gratuitous_arp(interface, address)
+
+    def express(self, steps: Sequence[Step]) -> None:
+        """The LB interface part's takeover fast path, ahead of the steps' own apply (best effort)."""
+        express = getattr(self._owner.get(Kind.LB), "express", None)
+        if callable(express):
+            express(steps)
 
     def close(self) -> None:
         for part in self.parts:

@@ -93,6 +93,7 @@ class HostNetwork:
         self._open_fast = open_fast
         self._reannouncer = reannouncer or Reannouncer()
         self._announced: frozenset[str] = frozenset()  # links the current apply's fast path announced
+        self._expressed: frozenset[str] = frozenset()  # ... and those `express` announced ahead of it
         self._home_said: str | None = None
         self._handlers: dict[type, Callable[[Any, Any, Snapshot], Snapshot | None]] = {
             SetSysctls: self._set_sysctls,
@@ -116,9 +117,18 @@ class HostNetwork:
         with self._rtnl() as ipr:
             return KernelState(observe(self._snapshot(ipr)))
 
+    def express(self, steps: Sequence[Step]) -> None:
+        """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done).
+
+        Called on the runner's express lane, beside a read in another thread: it shares nothing with
+        `read` (its own plain rtnetlink socket, the reannouncer).
+        """
+        self._expressed |= self._takeover_first(steps)
+
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
-        self._announced = self._takeover_first(steps)
+        self._announced = self._takeover_first(steps) | self._expressed
+        self._expressed = frozenset()
         with self._rtnl() as ipr:
             snapshot = self._snapshot(ipr)
             for i, step in enumerate(steps):

@@ -14,6 +14,7 @@ from pyroute2 import IPRoute
 from seesaw.ncc.kernel.host_rtnl import RTMGRP_LINK, Rtnl, RtnlError
 from seesaw.ncc.kernel.host_snapshot import read_addresses, read_snapshot
 from seesaw.ncc.model import LB_PARTITION, Partition, Request
+from seesaw.ncc.steps import Op, Step
 
 VMAC = "00:00:5e:00:01:3c"
 
@@ -94,3 +95,19 @@ def test_a_takeover_is_link_up_and_the_burst_on_the_plain_socket(caplog: pytest.
         assert "lb-1: link up (takeover)" in said, said
         assert not [m for m in said if "fast takeover path not taken" in m], said
         assert wait_for(lambda: the_lab.client_neighbour(str(CLUSTER_VIP)) == VMAC)
+
+
+def test_the_express_lane_raises_and_announces_and_the_apply_after_it_finds_it_done(caplog: pytest.LogCaptureFixture):
+    """runner.py's express lane: the fast path alone (a read held the dataplane), then the Apply as usual."""
+    with lab() as the_lab:
+        node = Node(the_lab.node)
+        node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb()]),)))
+        sh(f"ip -n {the_lab.client} neigh replace {CLUSTER_VIP} lladdr 02:00:00:00:00:99 dev eth0 nud stale")
+        with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"), inside(the_lab.node):
+            node.dataplane.express([Step(Op.UPDATE, LB_PARTITION, the_lab.lb(up=True), the_lab.lb())])
+        assert wait_for(lambda: the_lab.client_neighbour(str(CLUSTER_VIP)) == VMAC)
+        with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"):
+            assert node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb(up=True)]),))).errors == ()
+        said = [r.getMessage() for r in caplog.records]
+        assert said.count("lb-1: link up (takeover)") == 1, said  # the express lane's; the Apply found it up
+        assert node.audit() == 0

@@ -10,14 +10,15 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from ncc_build import web
+from ncc_build import pb_lb, web
 
 from seesaw.common.clock import FakeClock
 from seesaw.ncc.dataplane import KernelState
 from seesaw.ncc.model import Request
 from seesaw.ncc.runner import SLOW_WAIT, DataplaneLock, Runner
 from seesaw.ncc.sim import SimDataplane
-from seesaw.ncc.steps import Step, StepResult
+from seesaw.ncc.steps import Op, Step, StepResult
+from seesaw.pb import ncc_pb2
 
 
 class Gated(SimDataplane):
@@ -142,5 +143,48 @@ def test_views_share_a_read_and_reuse_a_fresh_one_until_something_is_written() -
         await runner.apply(Request((web(),)))
         state = await runner.read()
         assert CountingReads.reads == started + 2 and state.objects  # written since: read again
+
+    asyncio.run(scenario())
+
+
+def test_a_takeover_passes_a_read_holding_the_dataplane_and_the_audit_it_overtook_repairs_nothing() -> None:
+    class SlowReads(SimDataplane):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reading = threading.Event()
+            self.release = threading.Event()
+            self.expressed: list[Step] = []
+            self.slow = False
+
+        def read(self) -> KernelState:
+            if self.slow:
+                self.reading.set()
+                self.release.wait(5.0)
+            return super().read()
+
+        def express(self, steps: Sequence[Step]) -> None:
+            self.expressed.extend(steps)
+
+    async def scenario() -> None:
+        sim = SlowReads()
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        await runner.apply_pb(ncc_pb2.ApplyRequest(lb=pb_lb(up=False), has_lb=True))
+        sim.slow = True
+        audit = asyncio.ensure_future(runner.audit())
+        await asyncio.to_thread(sim.reading.wait, 5.0)
+        takeover = asyncio.ensure_future(runner.apply_pb(ncc_pb2.ApplyRequest(lb=pb_lb(up=True), has_lb=True)))
+        await asyncio.sleep(0.05)
+        assert [(s.op, s.old.up, s.new.up) for s in sim.expressed] == [(Op.UPDATE, False, True)]  # already
+        assert not takeover.done()  # the Apply itself still waits for the read
+        sim.release.set()
+        assert await audit == 0  # overtaken: it read the interface down, and must not "repair" it
+        outcome = await takeover
+        assert outcome.writes == 1 and not outcome.errors
+
+        sim.expressed.clear()
+        await runner.apply_pb(ncc_pb2.ApplyRequest(lb=pb_lb(up=False), has_lb=True))  # nothing holds it: no lane
+        await runner.apply_pb(ncc_pb2.ApplyRequest(lb=pb_lb(up=True), has_lb=True))
+        assert sim.expressed == []
 
     asyncio.run(scenario())

@@ -478,6 +478,7 @@ class Engine:
             use_vmac=s.use_vmac,
             routing_table=s.routing_table,
             up=self.lb_up(),
+            ha_since_unix_ms=self.ha.state_since_ms(),
         )
         if self.target is not None and node is not None and node.vservers_enabled:
             for vlan_id in sorted(self.target.vlans):

@@ -137,6 +137,13 @@ class HAStateMachine:
 
     # ------------------------------------------------------------------ views
 
+    def state_since_ms(self) -> int:
+        """When the state `lb_up` follows began, in wall-clock ms: HA's own time for a state HA reported, the
+        engine's for one it took itself (UNKNOWN when HA went away). NCC weighs HA's takeovers against it."""
+        if self.reported and self.state == HAState(self.report.state) and self.report.since_unix_ms:
+            return self.report.since_unix_ms
+        return int(self.since * 1000)
+
     def status(self) -> ha_pb2.HAStatus:
         out = ha_pb2.HAStatus()
         out.CopyFrom(self.report)

@@ -18,6 +18,7 @@ from seesaw.common import daemon, paths, rpc, sdnotify
 from seesaw.ha.engine_grace import DEFAULT_GRACE
 from seesaw.ha.engine_link import REPORT_INTERVAL, RETRY_DELAY, EngineLink
 from seesaw.ha.lb_release import LBRelease
+from seesaw.ha.lb_takeover import LBTakeover
 from seesaw.ha.node import Node
 from seesaw.ha.packet import GROUP_V4
 from seesaw.ha.service import SERVICE_NAME, HAService
@@ -102,14 +103,19 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
             await server.set_serving(True)
             sdnotify.notify("READY=1")
             engine = args.engine_socket or paths.socket_path(args.run_dir, "engine")
-            release = LBRelease(args.ncc_socket or paths.socket_path(args.run_dir, "ncc"))
+            ncc = args.ncc_socket or paths.socket_path(args.run_dir, "ncc")
+            release = LBRelease(ncc)
+            takeover = LBTakeover(ncc)
+            node.on_leader = takeover.takeover
             link = EngineLink(
                 node, engine, args.engine_retry_delay, args.report_interval, args.engine_grace, release=release
             )
             try:
                 await link.run(stop)
             finally:
+                node.on_leader = lambda since_unix_ms: None
                 await release.close()
+                await takeover.close()
     finally:
         try:
             node.stop()  # a leader says goodbye with a priority-0 advert

@@ -78,6 +78,7 @@ class Node:
         self._loop = asyncio.get_running_loop()
         self._budget = budget
         self.on_report: Callable[[], None] = lambda: None
+        self.on_leader: Callable[[int], None] = lambda since_unix_ms: None  # the moment it leads (lb_takeover)
         self._machine: m.Machine | None = None
         self._socket: AdvertSocket | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -320,6 +321,8 @@ class Node:
                 case m.CancelTimer():
                     self._cancel_timer()
                 case m.BecomeLeader():
+                    if self._machine is not None:
+                        self.on_leader(int(self._machine.status().since * 1000))
                     log.info("LEADER (%s)", self._takeover_note())
                 case m.BecomeBackup():
                     log.info("BACKUP (master-down interval %.3f s)", self._master_down())

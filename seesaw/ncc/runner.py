@@ -35,16 +35,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
 from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState
-from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, Request, ref
+from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import Op, Step, StepResult
@@ -59,6 +60,7 @@ INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (se
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
 READ_REUSE = 0.25  # a read this recent, with nothing written since, answers a view's read again
+TAKEOVER_SETTLE = 5.0  # after a takeover HA announced itself, audits leave the LB interface be this long
 T = TypeVar("T")
 
 
@@ -132,6 +134,10 @@ class Runner:
         self._journaled_generation = 0
         self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
         self._overtaken = 0  # express-lane takeovers: an audit whose read one overtook repairs nothing
+        self._expressed_at = -TAKEOVER_SETTLE  # loop time of the last one
+        self._expressed: Step | None = None  # the last one, until the engine's word on the LB interface comes
+        self._takeover_since = 0  # HA's time (ms) of the latest leadership it announced itself (Takeover)
+        self._engine_lb_since = 0  # ... and of the latest HA state the engine's word on the LB interface followed
         self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
 
     async def start(self) -> None:
@@ -157,13 +163,23 @@ class Runner:
 
     async def apply_pb(self, message: ncc_pb2.ApplyRequest) -> Outcome:
         """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
-        if self._lock.reading and message.has_lb and message.lb.up and not message.dry_run:
-            self._express(message.lb)
+        if message.has_lb and not message.dry_run:
+            message = self._weigh_against_takeover(message)
+            if self._expressed is not None and message.has_lb and not message.lb.up:
+                # the kernel's LB interface is up since the express lane: this "down" is a change to carry
+                # out (an "up" goes the usual way: its step does the rest, routes, VLANs, and finds the link up)
+                self.reconciler.record_express(self._expressed)
+            if message.has_lb:
+                self._expressed = None
+            if self._lock.reading and message.has_lb and message.lb.up:
+                self._express_pb(message.lb, f"ahead of {self._lock.holder or 'a read'}")
         async with self._lock.hold("Apply", urgent=True):
             with _collector_paused() as size:
                 request, errors = convert.request_from_pb(message, self.reconciler.accepted)
                 outcome = await self._apply(request, errors, message.dry_run)
                 size.append(len(outcome.steps))
+            if message.has_lb and not message.dry_run:
+                self._expressed = None  # the engine's word on the LB interface is carried out
         _log_outcome(outcome)
         return outcome
 
@@ -175,28 +191,78 @@ class Runner:
         _log_outcome(outcome)
         return outcome
 
-    def _express(self, message: ncc_pb2.LBInterface) -> None:
-        """The express lane: a takeover that finds a read holding the dataplane (a view's, an audit's part:
-        100s of ms on a busy machine) raises and announces the LB interface at once, on this thread (the
-        host part's fast path: a few plain rtnetlink calls and the burst), beside the read's thread. The
-        Apply follows under the lock as usual and finds it done; an audit whose read this overtook
-        repairs nothing this round (it would take the interface down again)."""
-        express = getattr(self.dataplane, "express", None)
-        if not callable(express):
-            return
+    async def takeover(self, since_unix_ms: int) -> str:
+        """HA leads since `since_unix_ms` (its clock): raise and announce the LB interface now, as the engine
+        last set it up but for `up`; the engine's Apply follows. Returns why not ("" when raised).
+
+        Refused when the engine has since spoken for a later HA state. Beside a read holding the dataplane
+        it goes at once (the express lane); otherwise it takes the lock first, ahead of waiting reads.
+        """
+        if since_unix_ms < self._engine_lb_since:
+            return "the engine has spoken for a later HA state"
+        self._takeover_since = max(self._takeover_since, since_unix_ms)
+        if not self._lock.reading:
+            async with self._lock.hold("Takeover", urgent=True):
+                return self._express(None, "at HA's word")
+        return self._express(None, f"at HA's word, ahead of {self._lock.holder or 'a read'}")
+
+    def _weigh_against_takeover(self, message: ncc_pb2.ApplyRequest) -> ncc_pb2.ApplyRequest:
+        """The engine's word on the LB interface, unless it is a "down" older than HA's own takeover (the
+        engine sent it before HA's report reached it): that one is not carried out, the rest is."""
+        since = message.lb.ha_since_unix_ms
+        self._engine_lb_since = max(self._engine_lb_since, since)
+        if message.lb.up or not since or since >= self._takeover_since:
+            return message
+        log.warning(
+            "the engine's LB interface down follows an HA state older than HA's takeover (%d ms before it): "
+            "kept up until the engine's next word",
+            self._takeover_since - since,
+        )
+        kept = ncc_pb2.ApplyRequest()
+        kept.CopyFrom(message)
+        kept.ClearField("lb")
+        kept.has_lb = False
+        return kept
+
+    def _express_pb(self, message: ncc_pb2.LBInterface, why: str) -> None:
         try:
             new = convert.lb_from_pb(message)
         except convert.Invalid:
             return  # the Apply reports it
-        old = self.reconciler.applied.get(ref(new))
-        if not isinstance(old, LBInterface) or old.up:
-            return
+        self._express(new, why)
+
+    def _express(self, new: LBInterface | None, why: str) -> str:
+        """The express lane: the LB interface up and announced at once, on this thread (the host part's
+        fast path: a few plain rtnetlink calls and the burst), beside a read's thread if one holds the
+        dataplane (a view's, an audit's part: 100s of ms on a busy machine). The engine's Apply follows
+        under the lock as usual and finds it done; an audit whose read this overtook repairs nothing, nor
+        does one for TAKEOVER_SETTLE seconds (it would take the interface down again before the engine's
+        word came). Returns why not ("" when raised)."""
+        express = getattr(self.dataplane, "express", None)
+        if not callable(express):
+            return f"the {self.dataplane.name} dataplane has no fast takeover"
+        old = _applied_lb(self.reconciler.applied.objects(LB_PARTITION).values())
+        if old is None:
+            return "no LB interface set up yet"
+        if old.up:
+            return "the LB interface is up already"
+        if new is None:
+            new = dataclasses.replace(old, up=True)
+        elif dataclasses.replace(new, up=False) != old:
+            return "the engine asks for a different LB interface"  # the Apply's own step does all of it
         self._overtaken += 1
-        log.info("takeover: raising the LB interface ahead of %s", self._lock.holder or "a read")
+        self._expressed_at = asyncio.get_running_loop().time()
+        log.info("takeover: raising the LB interface %s", why)
+        step = Step(Op.UPDATE, LB_PARTITION, new, old)
         try:
-            express([Step(Op.UPDATE, LB_PARTITION, new, old)])
+            raised = express([step])
         except DataplaneError as err:
-            log.info("takeover: the express lane failed (%s); the Apply does it", err)
+            log.info("takeover: the fast path failed (%s); the engine's Apply does it", err)
+            return f"the fast path failed: {err}"
+        if not raised:
+            return "the fast path did not apply (see NCC's log); the engine's Apply does it"
+        self._expressed = step
+        return ""
 
     async def _apply(self, request: Request, input_errors: Sequence[ObjectError], dry_run: bool) -> Outcome:
         plan = self.reconciler.plan(request)
@@ -225,6 +291,9 @@ class Runner:
             async with self._lock.hold("audit: repair"):
                 if (self.reconciler.writes_total, self._overtaken) != written:
                     log.debug("audit: the dataplane changed while it was read; next round")
+                    return 0
+                if asyncio.get_running_loop().time() - self._expressed_at < TAKEOVER_SETTLE:
+                    log.debug("audit: a takeover is under way (the engine's Apply is due); next round")
                     return 0
                 self.reconciler.observe(state)
                 plan = self.reconciler.plan_audit()
@@ -347,6 +416,10 @@ class Runner:
             log.error("the %s dataplane failed: %s", self.dataplane.name, err)
             message = f"not applied: the {self.dataplane.name} dataplane failed ({err})"
             return [StepResult(step, message) for step in plan.steps]
+
+
+def _applied_lb(specs: Iterable[object]) -> LBInterface | None:
+    return next((spec for spec in specs if isinstance(spec, LBInterface)), None)
 
 
 def _inline_safe(dataplane: Dataplane, steps: Sequence[Step]) -> bool:

@@ -110,6 +110,15 @@ class NCCService(ncc_pb2_grpc.NCCServicer):
         log.warning("HA asks for the LB interface down: %s", request.reason or "no reason given")
         return _response(await self._runner.apply_pb(down))
 
+    async def Takeover(
+        self, request: ncc_pb2.TakeoverRequest, context: grpc.aio.ServicerContext
+    ) -> ncc_pb2.TakeoverReply:
+        """seesaw-ha leads now: the LB interface up and announced at once, ahead of the engine's Apply
+        (seesaw.ha.lb_takeover; the rules that keep the engine's word last are in runner.takeover)."""
+        await self._require_ready(context)
+        why = await self._runner.takeover(request.leader_since_unix_ms)
+        return ncc_pb2.TakeoverReply(raised=not why, reason=why)
+
     async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
         if not self._runner.ready:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "NCC is still reading the dataplane; retry in a moment")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from seesaw.pb import common_pb2 as seesaw_dot_pb_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13seesaw/pb/ncc.proto\x12\nseesaw.ncc\x1a\x16seesaw/pb/common.proto\"\xf5\x01\n\x07Service\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.seesaw.common.AddressFamily\x12+\n\x08protocol\x18\x02 \x01(\x0e\x32\x19.seesaw.common.IPProtocol\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\r\x12\x0e\n\x06\x66wmark\x18\x05 \x01(\r\x12\x11\n\tscheduler\x18\x06 \x01(\t\x12\r\n\x05\x66lags\x18\x07 \x01(\r\x12\x0f\n\x07timeout\x18\x08 \x01(\r\x12-\n\x0c\x64\x65stinations\x18\t \x03(\x0b\x32\x17.seesaw.ncc.Destination\"\x9d\x01\n\x0b\x44\x65stination\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12-\n\nforwarding\x18\x03 \x01(\x0e\x32\x19.seesaw.common.Forwarding\x12\x0e\n\x06weight\x18\x04 \x01(\r\x12\x17\n\x0fupper_threshold\x18\x05 \x01(\r\x12\x17\n\x0flower_threshold\x18\x06 \x01(\r\"<\n\x03VIP\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12$\n\x04type\x18\x02 \x01(\x0e\x32\x16.seesaw.common.VIPType\"A\n\x04Port\x12+\n\x08protocol\x18\x01 \x01(\x0e\x32\x19.seesaw.common.IPProtocol\x12\x0c\n\x04port\x18\x02 \x01(\r\"Z\n\tVIPFilter\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x1f\n\x05ports\x18\x02 \x03(\x0b\x32\x10.seesaw.ncc.Port\x12\x0e\n\x06\x66wmark\x18\x03 \x01(\r\x12\x0b\n\x03nat\x18\x04 \x01(\x08\"\x87\x01\n\tPartition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x08services\x18\x02 \x03(\x0b\x32\x13.seesaw.ncc.Service\x12\x1d\n\x04vips\x18\x03 \x03(\x0b\x32\x0f.seesaw.ncc.VIP\x12&\n\x07\x66ilters\x18\x04 \x03(\x0b\x32\x15.seesaw.ncc.VIPFilter\".\n\x04VLAN\x12\n\n\x02id\x18\x01 \x01(\r\x12\x0c\n\x04ipv4\x18\x02 \x01(\t\x12\x0c\n\x04ipv6\x18\x03 \x01(\t\"\x8a\x02\n\x0bLBInterface\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0enode_interface\x18\x02 \x01(\t\x12\x17\n\x0f\x64ummy_interface\x18\x03 \x01(\t\x12\x11\n\tnode_ipv4\x18\x04 \x01(\t\x12\x11\n\tnode_ipv6\x18\x05 \x01(\t\x12\x18\n\x10\x63luster_vip_ipv4\x18\x06 \x01(\t\x12\x18\n\x10\x63luster_vip_ipv6\x18\x07 \x01(\t\x12\x0c\n\x04vrid\x18\x08 \x01(\r\x12\x10\n\x08use_vmac\x18\t \x01(\x08\x12\x15\n\rrouting_table\x18\n \x01(\r\x12\n\n\x02up\x18\x0b \x01(\x08\x12\x1f\n\x05vlans\x18\x0c \x03(\x0b\x32\x10.seesaw.ncc.VLAN\"\xc9\x01\n\x0c\x41pplyRequest\x12)\n\npartitions\x18\x01 \x03(\x0b\x32\x15.seesaw.ncc.Partition\x12#\n\x02lb\x18\x02 \x01(\x0b\x32\x17.seesaw.ncc.LBInterface\x12\x0e\n\x06has_lb\x18\x03 \x01(\x08\x12\x13\n\x0breplace_all\x18\x04 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\"\n\x03\x62gp\x18\x06 \x01(\x0b\x32\x15.seesaw.ncc.BGPConfig\x12\x0f\n\x07has_bgp\x18\x07 \x01(\x08\"/\n\x07\x42GPPeer\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x8c\x01\n\tBGPConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tlocal_asn\x18\x02 \x01(\r\x12\x12\n\nremote_asn\x18\x03 \x01(\r\x12\x11\n\trouter_id\x18\x04 \x01(\t\x12\"\n\x05peers\x18\x05 \x03(\x0b\x32\x13.seesaw.ncc.BGPPeer\x12\x10\n\x08networks\x18\x06 \x03(\t\"\x94\x01\n\x08PlanStep\x12#\n\x02op\x18\x01 \x01(\x0e\x32\x17.seesaw.ncc.PlanStep.Op\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x11\n\tpartition\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"%\n\x02Op\x12\x07\n\x03\x41\x44\x44\x10\x00\x12\n\n\x06UPDATE\x10\x01\x12\n\n\x06\x44\x45LETE\x10\x02\"L\n\x0bObjectError\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x11\n\tpartition\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x80\x01\n\rApplyResponse\x12\"\n\x04plan\x18\x01 \x03(\x0b\x32\x14.seesaw.ncc.PlanStep\x12\'\n\x06\x65rrors\x18\x02 \x03(\x0b\x32\x17.seesaw.ncc.ObjectError\x12\x0e\n\x06writes\x18\x03 \x01(\x04\x12\x12\n\ngeneration\x18\x04 \x01(\x04\"\x8d\x01\n\x0cServiceStats\x12$\n\x07service\x18\x01 \x01(\x0b\x32\x13.seesaw.ncc.Service\x12#\n\x05stats\x18\x02 \x01(\x0b\x32\x14.seesaw.common.Stats\x12\x32\n\x0c\x64\x65stinations\x18\x03 \x03(\x0b\x32\x1c.seesaw.ncc.DestinationStats\"e\n\x10\x44\x65stinationStats\x12,\n\x0b\x64\x65stination\x18\x01 \x01(\x0b\x32\x17.seesaw.ncc.Destination\x12#\n\x05stats\x18\x02 \x01(\x0b\x32\x14.seesaw.common.Stats\"\x93\x01\n\x0e\x44\x61taplaneState\x12\x11\n\tdataplane\x18\x01 \x01(\t\x12*\n\x08services\x18\x02 \x03(\x0b\x32\x18.seesaw.ncc.ServiceStats\x12\x1d\n\x04vips\x18\x03 \x03(\x0b\x32\x0f.seesaw.ncc.VIP\x12#\n\x02lb\x18\x04 \x01(\x0b\x32\x17.seesaw.ncc.LBInterface\"\xb4\x01\n\x0eStatusResponse\x12\x11\n\tdataplane\x18\x01 \x01(\t\x12\x18\n\x10\x64\x61taplane_reason\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x14\n\x0cwrites_total\x18\x04 \x01(\x04\x12\x1b\n\x13\x64rift_repairs_total\x18\x05 \x01(\x04\x12\x1a\n\x12\x61pply_errors_total\x18\x06 \x01(\x04\x12\x12\n\npartitions\x18\x07 \x03(\t\"\xfd\x01\n\x0b\x42GPNeighbor\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0b\n\x03\x61sn\x18\x02 \x01(\r\x12\x11\n\tlocal_asn\x18\x03 \x01(\r\x12\x11\n\trouter_id\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x10\n\x08uptime_s\x18\x07 \x01(\x04\x12\x12\n\npeer_group\x18\x08 \x01(\t\x12\x14\n\x0cupdates_sent\x18\t \x01(\x04\x12\x18\n\x10updates_received\x18\n \x01(\x04\x12\x15\n\rmessages_sent\x18\x0b \x01(\x04\x12\x19\n\x11messages_received\x18\x0c \x01(\x04\"=\n\x0f\x42GPNeighborList\x12*\n\tneighbors\x18\x01 \x03(\x0b\x32\x17.seesaw.ncc.BGPNeighbor\"\x94\x01\n\nARPRequest\x12:\n\ninterfaces\x18\x01 \x03(\x0b\x32&.seesaw.ncc.ARPRequest.InterfacesEntry\x1aJ\n\x0fInterfacesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.seesaw.ncc.AddressList:\x02\x38\x01\" \n\x0b\x41\x64\x64ressList\x12\x11\n\taddresses\x18\x01 \x03(\t\"\x1f\n\rLBDownRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t2\xc8\x03\n\x03NCC\x12<\n\x05\x41pply\x12\x18.seesaw.ncc.ApplyRequest\x1a\x19.seesaw.ncc.ApplyResponse\x12<\n\x08GetState\x12\x14.seesaw.common.Empty\x1a\x1a.seesaw.ncc.DataplaneState\x12=\n\tGetStatus\x12\x14.seesaw.common.Empty\x1a\x1a.seesaw.ncc.StatusResponse\x12\x41\n\x11SendGratuitousARP\x12\x16.seesaw.ncc.ARPRequest\x1a\x14.seesaw.common.Empty\x12\x38\n\x05Reset\x12\x14.seesaw.common.Empty\x1a\x19.seesaw.ncc.ApplyResponse\x12\x45\n\x10ListBGPNeighbors\x12\x14.seesaw.common.Empty\x1a\x1b.seesaw.ncc.BGPNeighborList\x12\x42\n\nTakeLBDown\x12\x19.seesaw.ncc.LBDownRequest\x1a\x19.seesaw.ncc.ApplyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13seesaw/pb/ncc.proto\x12\nseesaw.ncc\x1a\x16seesaw/pb/common.proto\"\xf5\x01\n\x07Service\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.seesaw.common.AddressFamily\x12+\n\x08protocol\x18\x02 \x01(\x0e\x32\x19.seesaw.common.IPProtocol\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\r\x12\x0e\n\x06\x66wmark\x18\x05 \x01(\r\x12\x11\n\tscheduler\x18\x06 \x01(\t\x12\r\n\x05\x66lags\x18\x07 \x01(\r\x12\x0f\n\x07timeout\x18\x08 \x01(\r\x12-\n\x0c\x64\x65stinations\x18\t \x03(\x0b\x32\x17.seesaw.ncc.Destination\"\x9d\x01\n\x0b\x44\x65stination\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12-\n\nforwarding\x18\x03 \x01(\x0e\x32\x19.seesaw.common.Forwarding\x12\x0e\n\x06weight\x18\x04 \x01(\r\x12\x17\n\x0fupper_threshold\x18\x05 \x01(\r\x12\x17\n\x0flower_threshold\x18\x06 \x01(\r\"<\n\x03VIP\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12$\n\x04type\x18\x02 \x01(\x0e\x32\x16.seesaw.common.VIPType\"A\n\x04Port\x12+\n\x08protocol\x18\x01 \x01(\x0e\x32\x19.seesaw.common.IPProtocol\x12\x0c\n\x04port\x18\x02 \x01(\r\"Z\n\tVIPFilter\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x1f\n\x05ports\x18\x02 \x03(\x0b\x32\x10.seesaw.ncc.Port\x12\x0e\n\x06\x66wmark\x18\x03 \x01(\r\x12\x0b\n\x03nat\x18\x04 \x01(\x08\"\x87\x01\n\tPartition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x08services\x18\x02 \x03(\x0b\x32\x13.seesaw.ncc.Service\x12\x1d\n\x04vips\x18\x03 \x03(\x0b\x32\x0f.seesaw.ncc.VIP\x12&\n\x07\x66ilters\x18\x04 \x03(\x0b\x32\x15.seesaw.ncc.VIPFilter\".\n\x04VLAN\x12\n\n\x02id\x18\x01 \x01(\r\x12\x0c\n\x04ipv4\x18\x02 \x01(\t\x12\x0c\n\x04ipv6\x18\x03 \x01(\t\"\xa4\x02\n\x0bLBInterface\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0enode_interface\x18\x02 \x01(\t\x12\x17\n\x0f\x64ummy_interface\x18\x03 \x01(\t\x12\x11\n\tnode_ipv4\x18\x04 \x01(\t\x12\x11\n\tnode_ipv6\x18\x05 \x01(\t\x12\x18\n\x10\x63luster_vip_ipv4\x18\x06 \x01(\t\x12\x18\n\x10\x63luster_vip_ipv6\x18\x07 \x01(\t\x12\x0c\n\x04vrid\x18\x08 \x01(\r\x12\x10\n\x08use_vmac\x18\t \x01(\x08\x12\x15\n\rrouting_table\x18\n \x01(\r\x12\n\n\x02up\x18\x0b \x01(\x08\x12\x1f\n\x05vlans\x18\x0c \x03(\x0b\x32\x10.seesaw.ncc.VLAN\x12\x18\n\x10ha_since_unix_ms\x18\r \x01(\x03\"\xc9\x01\n\x0c\x41pplyRequest\x12)\n\npartitions\x18\x01 \x03(\x0b\x32\x15.seesaw.ncc.Partition\x12#\n\x02lb\x18\x02 \x01(\x0b\x32\x17.seesaw.ncc.LBInterface\x12\x0e\n\x06has_lb\x18\x03 \x01(\x08\x12\x13\n\x0breplace_all\x18\x04 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\"\n\x03\x62gp\x18\x06 \x01(\x0b\x32\x15.seesaw.ncc.BGPConfig\x12\x0f\n\x07has_bgp\x18\x07 \x01(\x08\"/\n\x07\x42GPPeer\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x8c\x01\n\tBGPConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tlocal_asn\x18\x02 \x01(\r\x12\x12\n\nremote_asn\x18\x03 \x01(\r\x12\x11\n\trouter_id\x18\x04 \x01(\t\x12\"\n\x05peers\x18\x05 \x03(\x0b\x32\x13.seesaw.ncc.BGPPeer\x12\x10\n\x08networks\x18\x06 \x03(\t\"\x94\x01\n\x08PlanStep\x12#\n\x02op\x18\x01 \x01(\x0e\x32\x17.seesaw.ncc.PlanStep.Op\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x11\n\tpartition\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"%\n\x02Op\x12\x07\n\x03\x41\x44\x44\x10\x00\x12\n\n\x06UPDATE\x10\x01\x12\n\n\x06\x44\x45LETE\x10\x02\"L\n\x0bObjectError\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x11\n\tpartition\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x80\x01\n\rApplyResponse\x12\"\n\x04plan\x18\x01 \x03(\x0b\x32\x14.seesaw.ncc.PlanStep\x12\'\n\x06\x65rrors\x18\x02 \x03(\x0b\x32\x17.seesaw.ncc.ObjectError\x12\x0e\n\x06writes\x18\x03 \x01(\x04\x12\x12\n\ngeneration\x18\x04 \x01(\x04\"\x8d\x01\n\x0cServiceStats\x12$\n\x07service\x18\x01 \x01(\x0b\x32\x13.seesaw.ncc.Service\x12#\n\x05stats\x18\x02 \x01(\x0b\x32\x14.seesaw.common.Stats\x12\x32\n\x0c\x64\x65stinations\x18\x03 \x03(\x0b\x32\x1c.seesaw.ncc.DestinationStats\"e\n\x10\x44\x65stinationStats\x12,\n\x0b\x64\x65stination\x18\x01 \x01(\x0b\x32\x17.seesaw.ncc.Destination\x12#\n\x05stats\x18\x02 \x01(\x0b\x32\x14.seesaw.common.Stats\"\x93\x01\n\x0e\x44\x61taplaneState\x12\x11\n\tdataplane\x18\x01 \x01(\t\x12*\n\x08services\x18\x02 \x03(\x0b\x32\x18.seesaw.ncc.ServiceStats\x12\x1d\n\x04vips\x18\x03 \x03(\x0b\x32\x0f.seesaw.ncc.VIP\x12#\n\x02lb\x18\x04 \x01(\x0b\x32\x17.seesaw.ncc.LBInterface\"\xb4\x01\n\x0eStatusResponse\x12\x11\n\tdataplane\x18\x01 \x01(\t\x12\x18\n\x10\x64\x61taplane_reason\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x14\n\x0cwrites_total\x18\x04 \x01(\x04\x12\x1b\n\x13\x64rift_repairs_total\x18\x05 \x01(\x04\x12\x1a\n\x12\x61pply_errors_total\x18\x06 \x01(\x04\x12\x12\n\npartitions\x18\x07 \x03(\t\"\xfd\x01\n\x0b\x42GPNeighbor\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0b\n\x03\x61sn\x18\x02 \x01(\r\x12\x11\n\tlocal_asn\x18\x03 \x01(\r\x12\x11\n\trouter_id\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x10\n\x08uptime_s\x18\x07 \x01(\x04\x12\x12\n\npeer_group\x18\x08 \x01(\t\x12\x14\n\x0cupdates_sent\x18\t \x01(\x04\x12\x18\n\x10updates_received\x18\n \x01(\x04\x12\x15\n\rmessages_sent\x18\x0b \x01(\x04\x12\x19\n\x11messages_received\x18\x0c \x01(\x04\"=\n\x0f\x42GPNeighborList\x12*\n\tneighbors\x18\x01 \x03(\x0b\x32\x17.seesaw.ncc.BGPNeighbor\"\x94\x01\n\nARPRequest\x12:\n\ninterfaces\x18\x01 \x03(\x0b\x32&.seesaw.ncc.ARPRequest.InterfacesEntry\x1aJ\n\x0fInterfacesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.seesaw.ncc.AddressList:\x02\x38\x01\" \n\x0b\x41\x64\x64ressList\x12\x11\n\taddresses\x18\x01 \x03(\t\"\x1f\n\rLBDownRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"/\n\x0fTakeoverRequest\x12\x1c\n\x14leader_since_unix_ms\x18\x01 \x01(\x03\"/\n\rTakeoverReply\x12\x0e\n\x06raised\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t2\x8c\x04\n\x03NCC\x12<\n\x05\x41pply\x12\x18.seesaw.ncc.ApplyRequest\x1a\x19.seesaw.ncc.ApplyResponse\x12<\n\x08GetState\x12\x14.seesaw.common.Empty\x1a\x1a.seesaw.ncc.DataplaneState\x12=\n\tGetStatus\x12\x14.seesaw.common.Empty\x1a\x1a.seesaw.ncc.StatusResponse\x12\x41\n\x11SendGratuitousARP\x12\x16.seesaw.ncc.ARPRequest\x1a\x14.seesaw.common.Empty\x12\x38\n\x05Reset\x12\x14.seesaw.common.Empty\x1a\x19.seesaw.ncc.ApplyResponse\x12\x45\n\x10ListBGPNeighbors\x12\x14.seesaw.common.Empty\x1a\x1b.seesaw.ncc.BGPNeighborList\x12\x42\n\nTakeLBDown\x12\x19.seesaw.ncc.LBDownRequest\x1a\x19.seesaw.ncc.ApplyResponse\x12\x42\n\x08Takeover\x12\x1b.seesaw.ncc.TakeoverRequest\x1a\x19.seesaw.ncc.TakeoverReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,41 +49,45 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VLAN']._serialized_start=826
   _globals['_VLAN']._serialized_end=872
   _globals['_LBINTERFACE']._serialized_start=875
-  _globals['_LBINTERFACE']._serialized_end=1141
-  _globals['_APPLYREQUEST']._serialized_start=1144
-  _globals['_APPLYREQUEST']._serialized_end=1345
-  _globals['_BGPPEER']._serialized_start=1347
-  _globals['_BGPPEER']._serialized_end=1394
-  _globals['_BGPCONFIG']._serialized_start=1397
-  _globals['_BGPCONFIG']._serialized_end=1537
-  _globals['_PLANSTEP']._serialized_start=1540
-  _globals['_PLANSTEP']._serialized_end=1688
-  _globals['_PLANSTEP_OP']._serialized_start=1651
-  _globals['_PLANSTEP_OP']._serialized_end=1688
-  _globals['_OBJECTERROR']._serialized_start=1690
-  _globals['_OBJECTERROR']._serialized_end=1766
-  _globals['_APPLYRESPONSE']._serialized_start=1769
-  _globals['_APPLYRESPONSE']._serialized_end=1897
-  _globals['_SERVICESTATS']._serialized_start=1900
-  _globals['_SERVICESTATS']._serialized_end=2041
-  _globals['_DESTINATIONSTATS']._serialized_start=2043
-  _globals['_DESTINATIONSTATS']._serialized_end=2144
-  _globals['_DATAPLANESTATE']._serialized_start=2147
-  _globals['_DATAPLANESTATE']._serialized_end=2294
-  _globals['_STATUSRESPONSE']._serialized_start=2297
-  _globals['_STATUSRESPONSE']._serialized_end=2477
-  _globals['_BGPNEIGHBOR']._serialized_start=2480
-  _globals['_BGPNEIGHBOR']._serialized_end=2733
-  _globals['_BGPNEIGHBORLIST']._serialized_start=2735
-  _globals['_BGPNEIGHBORLIST']._serialized_end=2796
-  _globals['_ARPREQUEST']._serialized_start=2799
-  _globals['_ARPREQUEST']._serialized_end=2947
-  _globals['_ARPREQUEST_INTERFACESENTRY']._serialized_start=2873
-  _globals['_ARPREQUEST_INTERFACESENTRY']._serialized_end=2947
-  _globals['_ADDRESSLIST']._serialized_start=2949
-  _globals['_ADDRESSLIST']._serialized_end=2981
-  _globals['_LBDOWNREQUEST']._serialized_start=2983
-  _globals['_LBDOWNREQUEST']._serialized_end=3014
-  _globals['_NCC']._serialized_start=3017
-  _globals['_NCC']._serialized_end=3473
+  _globals['_LBINTERFACE']._serialized_end=1167
+  _globals['_APPLYREQUEST']._serialized_start=1170
+  _globals['_APPLYREQUEST']._serialized_end=1371
+  _globals['_BGPPEER']._serialized_start=1373
+  _globals['_BGPPEER']._serialized_end=1420
+  _globals['_BGPCONFIG']._serialized_start=1423
+  _globals['_BGPCONFIG']._serialized_end=1563
+  _globals['_PLANSTEP']._serialized_start=1566
+  _globals['_PLANSTEP']._serialized_end=1714
+  _globals['_PLANSTEP_OP']._serialized_start=1677
+  _globals['_PLANSTEP_OP']._serialized_end=1714
+  _globals['_OBJECTERROR']._serialized_start=1716
+  _globals['_OBJECTERROR']._serialized_end=1792
+  _globals['_APPLYRESPONSE']._serialized_start=1795
+  _globals['_APPLYRESPONSE']._serialized_end=1923
+  _globals['_SERVICESTATS']._serialized_start=1926
+  _globals['_SERVICESTATS']._serialized_end=2067
+  _globals['_DESTINATIONSTATS']._serialized_start=2069
+  _globals['_DESTINATIONSTATS']._serialized_end=2170
+  _globals['_DATAPLANESTATE']._serialized_start=2173
+  _globals['_DATAPLANESTATE']._serialized_end=2320
+  _globals['_STATUSRESPONSE']._serialized_start=2323
+  _globals['_STATUSRESPONSE']._serialized_end=2503
+  _globals['_BGPNEIGHBOR']._serialized_start=2506
+  _globals['_BGPNEIGHBOR']._serialized_end=2759
+  _globals['_BGPNEIGHBORLIST']._serialized_start=2761
+  _globals['_BGPNEIGHBORLIST']._serialized_end=2822
+  _globals['_ARPREQUEST']._serialized_start=2825
+  _globals['_ARPREQUEST']._serialized_end=2973
+  _globals['_ARPREQUEST_INTERFACESENTRY']._serialized_start=2899
+  _globals['_ARPREQUEST_INTERFACESENTRY']._serialized_end=2973
+  _globals['_ADDRESSLIST']._serialized_start=2975
+  _globals['_ADDRESSLIST']._serialized_end=3007
+  _globals['_LBDOWNREQUEST']._serialized_start=3009
+  _globals['_LBDOWNREQUEST']._serialized_end=3040
+  _globals['_TAKEOVERREQUEST']._serialized_start=3042
+  _globals['_TAKEOVERREQUEST']._serialized_end=3089
+  _globals['_TAKEOVERREPLY']._serialized_start=3091
+  _globals['_TAKEOVERREPLY']._serialized_end=3138
+  _globals['_NCC']._serialized_start=3141
+  _globals['_NCC']._serialized_end=3665
 # @@protoc_insertion_point(module_scope)

@@ -97,7 +97,7 @@ class VLAN(_message.Message):
     def __init__(self, id: _Optional[int] = ..., ipv4: _Optional[str] = ..., ipv6: _Optional[str] = ...) -> None: ...
 
 class LBInterface(_message.Message):
-    __slots__ = ("name", "node_interface", "dummy_interface", "node_ipv4", "node_ipv6", "cluster_vip_ipv4", "cluster_vip_ipv6", "vrid", "use_vmac", "routing_table", "up", "vlans")
+    __slots__ = ("name", "node_interface", "dummy_interface", "node_ipv4", "node_ipv6", "cluster_vip_ipv4", "cluster_vip_ipv6", "vrid", "use_vmac", "routing_table", "up", "vlans", "ha_since_unix_ms")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NODE_INTERFACE_FIELD_NUMBER: _ClassVar[int]
     DUMMY_INTERFACE_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +110,7 @@ class LBInterface(_message.Message):
     ROUTING_TABLE_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
     VLANS_FIELD_NUMBER: _ClassVar[int]
+    HA_SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     name: str
     node_interface: str
     dummy_interface: str
@@ -122,7 +123,8 @@ class LBInterface(_message.Message):
     routing_table: int
     up: bool
     vlans: _containers.RepeatedCompositeFieldContainer[VLAN]
-    def __init__(self, name: _Optional[str] = ..., node_interface: _Optional[str] = ..., dummy_interface: _Optional[str] = ..., node_ipv4: _Optional[str] = ..., node_ipv6: _Optional[str] = ..., cluster_vip_ipv4: _Optional[str] = ..., cluster_vip_ipv6: _Optional[str] = ..., vrid: _Optional[int] = ..., use_vmac: _Optional[bool] = ..., routing_table: _Optional[int] = ..., up: _Optional[bool] = ..., vlans: _Optional[_Iterable[_Union[VLAN, _Mapping]]] = ...) -> None: ...
+    ha_since_unix_ms: int
+    def __init__(self, name: _Optional[str] = ..., node_interface: _Optional[str] = ..., dummy_interface: _Optional[str] = ..., node_ipv4: _Optional[str] = ..., node_ipv6: _Optional[str] = ..., cluster_vip_ipv4: _Optional[str] = ..., cluster_vip_ipv6: _Optional[str] = ..., vrid: _Optional[int] = ..., use_vmac: _Optional[bool] = ..., routing_table: _Optional[int] = ..., up: _Optional[bool] = ..., vlans: _Optional[_Iterable[_Union[VLAN, _Mapping]]] = ..., ha_since_unix_ms: _Optional[int] = ...) -> None: ...
 
 class ApplyRequest(_message.Message):
     __slots__ = ("partitions", "lb", "has_lb", "replace_all", "dry_run", "bgp", "has_bgp")
@@ -318,3 +320,17 @@ class LBDownRequest(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     reason: str
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class TakeoverRequest(_message.Message):
+    __slots__ = ("leader_since_unix_ms",)
+    LEADER_SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    leader_since_unix_ms: int
+    def __init__(self, leader_since_unix_ms: _Optional[int] = ...) -> None: ...
+
+class TakeoverReply(_message.Message):
+    __slots__ = ("raised", "reason")
+    RAISED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    raised: bool
+    reason: str
+    def __init__(self, raised: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...

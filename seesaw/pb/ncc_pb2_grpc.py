@@ -70,6 +70,11 @@ class NCCStub:
                 request_serializer=seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
                 _registered_method=True)
+        self.Takeover = channel.unary_unary(
+                '/seesaw.ncc.NCC/Takeover',
+                request_serializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.FromString,
+                _registered_method=True)
 
 
 class NCCServicer:
@@ -120,6 +125,14 @@ class NCCServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Takeover(self, request, context):
+        """The LB interface up and announced now, as the engine last set it up but for `up` (seesaw-ha, as it
+        becomes leader; the engine's Apply follows). Nothing else changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NCCServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +170,11 @@ def add_NCCServicer_to_server(servicer, server):
                     servicer.TakeLBDown,
                     request_deserializer=seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.FromString,
                     response_serializer=seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.SerializeToString,
+            ),
+            'Takeover': grpc.unary_unary_rpc_method_handler(
+                    servicer.Takeover,
+                    request_deserializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.FromString,
+                    response_serializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +366,33 @@ class NCC:
             '/seesaw.ncc.NCC/TakeLBDown',
             seesaw_dot_pb_dot_ncc__pb2.LBDownRequest.SerializeToString,
             seesaw_dot_pb_dot_ncc__pb2.ApplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Takeover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seesaw.ncc.NCC/Takeover',
+            seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.SerializeToString,
+            seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.FromString,
             options,
             channel_credentials,
             insecure,

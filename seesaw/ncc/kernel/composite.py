@@ -88,11 +88,11 @@ class KernelDataplane:
             raise DataplaneError(f"the {self.name} dataplane has no part that announces addresses")
         self._announcer.send_gratuitous_arp(interface, address)
 
-    def express(self, steps: Sequence[Step]) -> None:
-        """The LB interface part's takeover fast path, ahead of the steps' own apply (best effort)."""
+    def express(self, steps: Sequence[Step]) -> bool:
+        """The LB interface part's takeover fast path, ahead of the steps' own apply (best effort); True if
+        it raised the LB interface."""
         express = getattr(self._owner.get(Kind.LB), "express", None)
-        if callable(express):
-            express(steps)
+        return bool(express(steps)) if callable(express) else False
 
     def close(self) -> None:
         for part in self.parts:

@@ -117,17 +117,20 @@ class HostNetwork:
         with self._rtnl() as ipr:
             return KernelState(observe(self._snapshot(ipr)))
 
-    def express(self, steps: Sequence[Step]) -> None:
-        """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done).
+    def express(self, steps: Sequence[Step]) -> bool:
+        """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done);
+        True if it raised an LB interface.
 
         Called on the runner's express lane, beside a read in another thread: it shares nothing with
         `read` (its own plain rtnetlink socket, the reannouncer).
         """
-        self._expressed |= self._takeover_first(steps)
+        raised, announced = self._takeover_first(steps)
+        self._expressed |= announced
+        return bool(raised)
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
-        self._announced = self._takeover_first(steps) | self._expressed
+        self._announced = self._takeover_first(steps)[1] | self._expressed
         self._expressed = frozenset()
         with self._rtnl() as ipr:
             snapshot = self._snapshot(ipr)
@@ -144,8 +147,9 @@ class HostNetwork:
                     snapshot = self._snapshot(ipr)
         return results
 
-    def _takeover_first(self, steps: Sequence[Step]) -> frozenset[str]:
-        """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links announced.
+    def _takeover_first(self, steps: Sequence[Step]) -> tuple[frozenset[str], frozenset[str]]:
+        """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links raised
+        and those announced.
 
         On a plain rtnetlink socket (host_rtnl): the link and its addresses read, the link set up, the burst
         sent, before pyroute2 is even opened. Best effort: whatever fails here, the step itself does (or
@@ -153,7 +157,8 @@ class HostNetwork:
         """
         raising = [step for step in steps if step.kind is Kind.LB and step.op is Op.UPDATE]
         if not raising:
-            return frozenset()
+            return frozenset(), frozenset()
+        raised: set[str] = set()
         announced: set[str] = set()
         try:
             with self._open_fast() as rtnl:
@@ -165,6 +170,7 @@ class HostNetwork:
                                 link = _link(snapshot, name)
                                 self._reannouncer.changed()
                                 rtnl.set_up(link.index)
+                                raised.add(name)
                                 log.info("%s: link up (takeover)", name)
                                 snapshot.links[link.index] = dataclasses.replace(link, up=True)
                             case Announce():
@@ -174,7 +180,7 @@ class HostNetwork:
                                 raise OpFailed(f"the fast path does not do {op}", None)
         except (OSError, OpFailed, DataplaneError) as err:
             log.info("fast takeover path not taken (%s): the step does it", err)
-        return frozenset(announced)
+        return frozenset(raised), frozenset(announced)
 
     def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
         with self._rtnl() as ipr:

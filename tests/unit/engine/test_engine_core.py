@@ -299,6 +299,19 @@ def test_lb_follows_leadership_and_drops_when_ha_goes() -> None:
     assert e.ha.status().state == common_pb2.HA_UNKNOWN
 
 
+def test_the_lb_interface_says_since_when_ha_is_in_the_state_it_follows() -> None:
+    """NCC weighs HA's own takeover call against it (seesaw.ha.lb_takeover)."""
+    e = engine(web(1, checks=False))
+    sync(e)
+    token = e.ha_session_opened()
+    e.ha_report(ha_pb2.HAStatus(state=common_pb2.HA_LEADER, since_unix_ms=1_700_000_123_456))
+    req = sync(e)
+    assert req is not None and req.lb.up and req.lb.ha_since_unix_ms == 1_700_000_123_456
+    e.ha_session_closed(token)  # the engine's own UNKNOWN: its own time
+    req = sync(e)
+    assert req is not None and not req.lb.up and req.lb.ha_since_unix_ms == int(e.ha.since * 1000)
+
+
 def test_silent_ha_times_out() -> None:
     clock = FakeClock()
     e = Engine(settings(), clock)

@@ -162,8 +162,9 @@ def test_a_takeover_passes_a_read_holding_the_dataplane_and_the_audit_it_overtoo
                 self.release.wait(5.0)
             return super().read()
 
-        def express(self, steps: Sequence[Step]) -> None:
+        def express(self, steps: Sequence[Step]) -> bool:
             self.expressed.extend(steps)
+            return True
 
     async def scenario() -> None:
         sim = SlowReads()

@@ -1,0 +1,87 @@
+"""Runner.takeover: HA's own word that it leads (seesaw.ha.lb_takeover), weighed against the engine's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import pytest
+from ncc_build import pb_lb
+
+from seesaw.common.clock import FakeClock
+from seesaw.ncc.runner import Runner
+from seesaw.ncc.sim import SimDataplane
+from seesaw.ncc.steps import Step
+from seesaw.pb import ncc_pb2
+
+
+class Expressing(SimDataplane):
+    def __init__(self) -> None:
+        super().__init__()
+        self.expressed: list[Step] = []
+
+    def express(self, steps: Sequence[Step]) -> bool:
+        self.expressed.extend(steps)
+        return True
+
+
+def lb(up: bool, since: int) -> ncc_pb2.ApplyRequest:
+    message = pb_lb(up=up)
+    message.ha_since_unix_ms = since
+    return ncc_pb2.ApplyRequest(lb=message, has_lb=True)
+
+
+async def standing_by() -> tuple[Runner, Expressing]:
+    sim = Expressing()
+    runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+    await runner.start()
+    assert await runner.takeover(500) == "no LB interface set up yet"
+    await runner.apply_pb(lb(up=False, since=1000))  # BACKUP since 1000
+    return runner, sim
+
+
+def test_a_takeover_raises_the_lb_interface_as_the_engine_set_it_up() -> None:
+    async def scenario() -> None:
+        runner, sim = await standing_by()
+        assert await runner.takeover(2000) == ""
+        (step,) = sim.expressed
+        assert (step.old.up, step.new.up, step.new.name) == (False, True, "eth1")
+        outcome = await runner.apply_pb(lb(up=True, since=2000))  # the engine's Apply follows: its step does
+        assert outcome.writes == 1 and not outcome.errors  # the rest (routes, VLANs) and finds the link up
+        assert await runner.takeover(2000) == "the LB interface is up already"
+
+    asyncio.run(scenario())
+
+
+def test_a_takeover_older_than_the_engines_word_is_refused() -> None:
+    async def scenario() -> None:
+        runner, sim = await standing_by()
+        assert await runner.takeover(900) == "the engine has spoken for a later HA state"
+        assert sim.expressed == []
+
+    asyncio.run(scenario())
+
+
+def test_an_engines_down_older_than_the_takeover_does_not_undo_it(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        runner, _ = await standing_by()
+        await runner.apply_pb(lb(up=True, since=1500))  # LEADER since 1500 ...
+        await runner.apply_pb(lb(up=False, since=1600))  # ... BACKUP since 1600
+        assert await runner.takeover(1700) == ""  # LEADER again since 1700, said by HA first
+        with caplog.at_level(logging.WARNING, logger="seesaw.ncc"):
+            late = await runner.apply_pb(lb(up=False, since=1650))  # an engine's word from before it
+        assert late.writes == 0 and any("older than HA's takeover" in r.getMessage() for r in caplog.records)
+        later = await runner.apply_pb(lb(up=False, since=1800))  # HA gave up since: the engine's word counts
+        assert later.writes == 1  # down again: the kernel's interface is up since the takeover
+
+    asyncio.run(scenario())
+
+
+def test_audits_leave_the_lb_interface_be_while_the_engines_apply_is_due() -> None:
+    async def scenario() -> None:
+        runner, _ = await standing_by()
+        assert await runner.takeover(2000) == ""
+        assert await runner.audit() == 0
+
+    asyncio.run(scenario())

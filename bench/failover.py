@@ -30,7 +30,7 @@ its client was sending to (seesaw.lab.probe).
   (the advert timer's lateness as the wire shows it, kernel receive timestamps).
 * takeover_announce_p99: in the unplanned trials, from the new master's first advert on the client's link (its
   HA is LEADER) to its first gratuitous ARP there (the clients are called over): everything between the
-  election and the wire, Seesaw's HA -> engine -> NCC -> LB interface up -> GARP against keepalived's
+  election and the wire, Seesaw's HA -> NCC (Takeover) -> LB interface up -> GARP against keepalived's
   in-process one. Each trial line also shows the master-down timer as the wire saw it (old master's last
   advert to the new one's first; RFC 5798: 3 x interval + (256 - priority) / 256 x interval) and the client's
   part (the GARP to the first request answered through the new master).

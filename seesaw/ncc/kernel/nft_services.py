@@ -39,7 +39,6 @@ did not keep flows across a failover anyway, and it hid every client address.
 from __future__ import annotations
 
 import errno
-import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -170,7 +169,7 @@ class NftServices:
             self._lookup.forget()
         results, parts = self._ledger.stage_parts(steps, self._route, PART_SIZE, FIRST_PART)
         try:
-            self._send(parts)
+            self._send(parts, large=2 * len(steps) > FIRST_PART)  # about two elements a step
         except NftError as err:
             log.warning("nftables refused a transaction of %d steps (%s); retrying step by step", len(steps), err)
             self._reload()  # our tables only: the marks' routing is not what failed (and needs pyroute2)
@@ -232,32 +231,33 @@ class NftServices:
             out.append(result if error is None else _probe_failed(result, str(error), error.errno))
         return out
 
-    def _send(self, parts: Iterator[Staged]) -> None:
+    def _send(self, parts: Iterator[Staged], large: bool) -> None:
         """Each part to the kernel, committed once taken; a large apply's next part is made meanwhile.
 
         libnftables lets go of the GIL while the kernel works, so rendering part n+1 here while a
-        worker thread sends part n hides most of the rendering. A part refused stops the rest.
+        worker thread sends part n hides most of the rendering: the first part goes out before the
+        second is made, and part n is recorded in the ledger after part n+1 went out. A part refused
+        stops the rest. A small apply (`large` false: one part) goes without the thread.
         """
-        first = next(parts, None)
-        following = next(parts, None)
-        if first is None:
-            return
-        if following is None:  # one part (every small apply): no thread
-            if first.writes:
-                self._nft.run("\n".join(first.script))
-                self._ledger.commit(first)
+        if not large:
+            for staged in parts:
+                if staged.writes:
+                    self._nft.run("\n".join(staged.script))
+                    self._ledger.commit(staged)
             return
         if self._sender is None:
             self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nft")
         pending: tuple[Future[None], Staged] | None = None
         try:
-            for staged in itertools.chain((first, following), parts):
+            for staged in parts:  # the next part is made here, while the kernel takes the one before
                 if not staged.writes:
                     continue
                 if pending is not None:
                     pending[0].result()
+                sent = (self._sender.submit(self._nft.run, "\n".join(staged.script)), staged)
+                if pending is not None:
                     self._ledger.commit(pending[1])
-                pending = (self._sender.submit(self._nft.run, "\n".join(staged.script)), staged)
+                pending = sent
             if pending is not None:
                 pending[0].result()
                 self._ledger.commit(pending[1])

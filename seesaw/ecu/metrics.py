@@ -44,6 +44,11 @@ def families(snap: EngineSnapshot | None, error: str = "") -> Iterator[Metric]:
     for reason, count in sorted(snap.ha.adverts_dropped.items()):
         dropped.add_metric([reason], count)
     yield dropped
+    yield CounterMetricFamily(
+        "seesaw_checks_set_aside",
+        "Check failures taken while this node's own link was down: not taken as the backends' (rechecked)",
+        value=snap.ha.checks_set_aside,
+    )
     yield GaugeMetricFamily(
         "seesaw_ha_last_takeover_seconds",
         "Measured duration of this node's last takeover",

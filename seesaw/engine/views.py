@@ -54,7 +54,9 @@ def cluster_status(engine: Engine) -> engine_pb2.ClusterStatus:
 
 
 def ha_status(engine: Engine) -> ha_pb2.HAStatus:
-    return engine.ha.status()
+    status = engine.ha.status()
+    status.checks_set_aside = engine.link_faults.set_aside
+    return status
 
 
 def vservers(

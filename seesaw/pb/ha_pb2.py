@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from seesaw.pb import common_pb2 as seesaw_dot_pb_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12seesaw/pb/ha.proto\x12\tseesaw.ha\x1a\x16seesaw/pb/common.proto\"\xfb\x02\n\x08HAConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x15\n\rlocal_address\x18\x02 \x01(\t\x12\x16\n\x0eremote_address\x18\x03 \x01(\t\x12\x11\n\tinterface\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\r\x12\x0c\n\x04vrid\x18\x06 \x01(\r\x12\x1a\n\x12\x61\x64vert_interval_ms\x18\x07 \x01(\r\x12\x0f\n\x07preempt\x18\x08 \x01(\x08\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .seesaw.ha.HAConfig.AdvertFormat\x12\x11\n\taddresses\x18\n \x03(\t\x12\x15\n\runicast_peers\x18\x0b \x03(\t\x12\x15\n\rtakeover_skew\x18\x0c \x01(\x08\x12\x18\n\x10handover_hold_ms\x18\r \x01(\r\x12\x19\n\x11realtime_priority\x18\x0e \x01(\r\"\'\n\x0c\x41\x64vertFormat\x12\n\n\x06SEESAW\x10\x00\x12\x0b\n\x07RFC5798\x10\x01\"\xff\x02\n\x08HAStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.seesaw.common.HaState\x12\x15\n\rsince_unix_ms\x18\x02 \x01(\x03\x12\x13\n\x0btransitions\x18\x03 \x01(\x04\x12\x14\n\x0c\x61\x64verts_sent\x18\x04 \x01(\x04\x12\x18\n\x10\x61\x64verts_received\x18\x05 \x01(\x04\x12\x1b\n\x13last_update_unix_ms\x18\x06 \x01(\x03\x12\x18\n\x10last_takeover_ms\x18\x07 \x01(\x04\x12@\n\x0f\x61\x64verts_dropped\x18\x08 \x03(\x0b\x32\'.seesaw.ha.HAStatus.AdvertsDroppedEntry\x12\x16\n\x0emaster_address\x18\t \x01(\t\x12\x14\n\x0chanding_over\x18\n \x01(\x08\x12\x12\n\nlink_fault\x18\x0b \x01(\t\x1a\x35\n\x13\x41\x64vertsDroppedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"/\n\x08HAReport\x12#\n\x06status\x18\x01 \x01(\x0b\x32\x13.seesaw.ha.HAStatus\"e\n\tHACommand\x12%\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x13.seesaw.ha.HAConfigH\x00\x12\x12\n\x08\x66\x61ilover\x18\x02 \x01(\x08H\x00\x12\x12\n\x08stopping\x18\x03 \x01(\x08H\x00\x42\t\n\x07\x63ommand2<\n\x02HA\x12\x36\n\tGetStatus\x12\x14.seesaw.common.Empty\x1a\x13.seesaw.ha.HAStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12seesaw/pb/ha.proto\x12\tseesaw.ha\x1a\x16seesaw/pb/common.proto\"\xfb\x02\n\x08HAConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x15\n\rlocal_address\x18\x02 \x01(\t\x12\x16\n\x0eremote_address\x18\x03 \x01(\t\x12\x11\n\tinterface\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\r\x12\x0c\n\x04vrid\x18\x06 \x01(\r\x12\x1a\n\x12\x61\x64vert_interval_ms\x18\x07 \x01(\r\x12\x0f\n\x07preempt\x18\x08 \x01(\x08\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .seesaw.ha.HAConfig.AdvertFormat\x12\x11\n\taddresses\x18\n \x03(\t\x12\x15\n\runicast_peers\x18\x0b \x03(\t\x12\x15\n\rtakeover_skew\x18\x0c \x01(\x08\x12\x18\n\x10handover_hold_ms\x18\r \x01(\r\x12\x19\n\x11realtime_priority\x18\x0e \x01(\r\"\'\n\x0c\x41\x64vertFormat\x12\n\n\x06SEESAW\x10\x00\x12\x0b\n\x07RFC5798\x10\x01\"\x99\x03\n\x08HAStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.seesaw.common.HaState\x12\x15\n\rsince_unix_ms\x18\x02 \x01(\x03\x12\x13\n\x0btransitions\x18\x03 \x01(\x04\x12\x14\n\x0c\x61\x64verts_sent\x18\x04 \x01(\x04\x12\x18\n\x10\x61\x64verts_received\x18\x05 \x01(\x04\x12\x1b\n\x13last_update_unix_ms\x18\x06 \x01(\x03\x12\x18\n\x10last_takeover_ms\x18\x07 \x01(\x04\x12@\n\x0f\x61\x64verts_dropped\x18\x08 \x03(\x0b\x32\'.seesaw.ha.HAStatus.AdvertsDroppedEntry\x12\x16\n\x0emaster_address\x18\t \x01(\t\x12\x14\n\x0chanding_over\x18\n \x01(\x08\x12\x12\n\nlink_fault\x18\x0b \x01(\t\x12\x18\n\x10\x63hecks_set_aside\x18\x0c \x01(\x04\x1a\x35\n\x13\x41\x64vertsDroppedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"/\n\x08HAReport\x12#\n\x06status\x18\x01 \x01(\x0b\x32\x13.seesaw.ha.HAStatus\"e\n\tHACommand\x12%\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x13.seesaw.ha.HAConfigH\x00\x12\x12\n\x08\x66\x61ilover\x18\x02 \x01(\x08H\x00\x12\x12\n\x08stopping\x18\x03 \x01(\x08H\x00\x42\t\n\x07\x63ommand2<\n\x02HA\x12\x36\n\tGetStatus\x12\x14.seesaw.common.Empty\x1a\x13.seesaw.ha.HAStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,13 +39,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HACONFIG_ADVERTFORMAT']._serialized_start=398
   _globals['_HACONFIG_ADVERTFORMAT']._serialized_end=437
   _globals['_HASTATUS']._serialized_start=440
-  _globals['_HASTATUS']._serialized_end=823
-  _globals['_HASTATUS_ADVERTSDROPPEDENTRY']._serialized_start=770
-  _globals['_HASTATUS_ADVERTSDROPPEDENTRY']._serialized_end=823
-  _globals['_HAREPORT']._serialized_start=825
-  _globals['_HAREPORT']._serialized_end=872
-  _globals['_HACOMMAND']._serialized_start=874
-  _globals['_HACOMMAND']._serialized_end=975
-  _globals['_HA']._serialized_start=977
-  _globals['_HA']._serialized_end=1037
+  _globals['_HASTATUS']._serialized_end=849
+  _globals['_HASTATUS_ADVERTSDROPPEDENTRY']._serialized_start=796
+  _globals['_HASTATUS_ADVERTSDROPPEDENTRY']._serialized_end=849
+  _globals['_HAREPORT']._serialized_start=851
+  _globals['_HAREPORT']._serialized_end=898
+  _globals['_HACOMMAND']._serialized_start=900
+  _globals['_HACOMMAND']._serialized_end=1001
+  _globals['_HA']._serialized_start=1003
+  _globals['_HA']._serialized_end=1063
 # @@protoc_insertion_point(module_scope)

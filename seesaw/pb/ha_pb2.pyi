@@ -47,7 +47,7 @@ class HAConfig(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., local_address: _Optional[str] = ..., remote_address: _Optional[str] = ..., interface: _Optional[str] = ..., priority: _Optional[int] = ..., vrid: _Optional[int] = ..., advert_interval_ms: _Optional[int] = ..., preempt: _Optional[bool] = ..., format: _Optional[_Union[HAConfig.AdvertFormat, str]] = ..., addresses: _Optional[_Iterable[str]] = ..., unicast_peers: _Optional[_Iterable[str]] = ..., takeover_skew: _Optional[bool] = ..., handover_hold_ms: _Optional[int] = ..., realtime_priority: _Optional[int] = ...) -> None: ...
 
 class HAStatus(_message.Message):
-    __slots__ = ("state", "since_unix_ms", "transitions", "adverts_sent", "adverts_received", "last_update_unix_ms", "last_takeover_ms", "adverts_dropped", "master_address", "handing_over", "link_fault")
+    __slots__ = ("state", "since_unix_ms", "transitions", "adverts_sent", "adverts_received", "last_update_unix_ms", "last_takeover_ms", "adverts_dropped", "master_address", "handing_over", "link_fault", "checks_set_aside")
     class AdvertsDroppedEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class HAStatus(_message.Message):
     MASTER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     HANDING_OVER_FIELD_NUMBER: _ClassVar[int]
     LINK_FAULT_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_SET_ASIDE_FIELD_NUMBER: _ClassVar[int]
     state: _common_pb2.HaState
     since_unix_ms: int
     transitions: int
@@ -77,7 +78,8 @@ class HAStatus(_message.Message):
     master_address: str
     handing_over: bool
     link_fault: str
-    def __init__(self, state: _Optional[_Union[_common_pb2.HaState, str]] = ..., since_unix_ms: _Optional[int] = ..., transitions: _Optional[int] = ..., adverts_sent: _Optional[int] = ..., adverts_received: _Optional[int] = ..., last_update_unix_ms: _Optional[int] = ..., last_takeover_ms: _Optional[int] = ..., adverts_dropped: _Optional[_Mapping[str, int]] = ..., master_address: _Optional[str] = ..., handing_over: _Optional[bool] = ..., link_fault: _Optional[str] = ...) -> None: ...
+    checks_set_aside: int
+    def __init__(self, state: _Optional[_Union[_common_pb2.HaState, str]] = ..., since_unix_ms: _Optional[int] = ..., transitions: _Optional[int] = ..., adverts_sent: _Optional[int] = ..., adverts_received: _Optional[int] = ..., last_update_unix_ms: _Optional[int] = ..., last_takeover_ms: _Optional[int] = ..., adverts_dropped: _Optional[_Mapping[str, int]] = ..., master_address: _Optional[str] = ..., handing_over: _Optional[bool] = ..., link_fault: _Optional[str] = ..., checks_set_aside: _Optional[int] = ...) -> None: ...
 
 class HAReport(_message.Message):
     __slots__ = ("status",)

@@ -52,7 +52,12 @@ def _snapshot() -> EngineSnapshot:
     return EngineSnapshot(
         cluster=engine_pb2.ClusterStatus(version=2, site="au-syd"),
         ha=ha_pb2.HAStatus(
-            state=common_pb2.HA_LEADER, transitions=2, adverts_sent=33, adverts_dropped={"ttl": 4}, last_takeover_ms=350
+            state=common_pb2.HA_LEADER,
+            transitions=2,
+            adverts_sent=33,
+            adverts_dropped={"ttl": 4},
+            last_takeover_ms=350,
+            checks_set_aside=5,
         ),
         config=engine_pb2.ConfigStatus(generation=3, reload_errors_total=1),
         vservers=engine_pb2.VserverList(vservers=[engine_pb2.Vserver(name="web", enabled=True, services=[svc])]),
@@ -83,6 +88,7 @@ def test_full_snapshot():
     assert s[("seesaw_ha_transitions_total", ())] == 2
     assert s[("seesaw_ha_adverts_dropped_total", (("reason", "ttl"),))] == 4
     assert s[("seesaw_ha_last_takeover_seconds", ())] == 0.35
+    assert s[("seesaw_checks_set_aside_total", ())] == 5
     assert s[("seesaw_config_generation", ())] == 3
     assert s[("seesaw_config_reload_errors_total", ())] == 1
     svc = (("service", "TCP 192.168.37.200:80"), ("vserver", "web"))

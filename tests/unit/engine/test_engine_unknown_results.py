@@ -29,6 +29,7 @@ from seesaw.config.model import (
     Vserver,
     VserverEntry,
 )
+from seesaw.engine import views
 from seesaw.engine.core import Engine
 from seesaw.pb import common_pb2, ha_pb2, healthcheck_pb2, ncc_pb2
 
@@ -112,7 +113,7 @@ def test_failures_while_our_link_is_down_are_set_aside_and_rechecked_when_it_is_
     clock.advance(1)
     assert report(e, common_pb2.HEALTH_UNHEALTHY, down + 0.5, clock.wall()) == 2
     assert destinations(e) == ["10.2.0.1", "10.2.0.2"]  # kept: the failure was ours
-    assert e.link_faults.set_aside == 2
+    assert e.link_faults.set_aside == 2 and views.ha_status(e).checks_set_aside == 2  # /metrics shows it
     assert e.hc.take_rechecks() == []  # not yet: a recheck now would fail the same way
 
     clock.advance(1)

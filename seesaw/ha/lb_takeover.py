@@ -14,7 +14,9 @@ keeps an engine's "down" that is older than the takeover from undoing it
 a few seconds after a takeover, until the engine's Apply has come.
 
 Best effort: one call, no retry (the engine's Apply is the path that always
-happens), on a channel kept open so that the call costs one round trip.
+happens), on a channel connected at start and kept connected (gRPC drops an
+idle channel after 30 minutes, and takeovers come hours apart), so that the
+call costs one round trip and no connection set-up.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from seesaw.pb import ncc_pb2, ncc_pb2_grpc
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 1.0
+# Never idle: the channel stays connected between takeovers hours apart.
+TAKEOVER_CHANNEL_OPTIONS = [*CHANNEL_OPTIONS, ("grpc.client_idle_timeout_ms", 2**31 - 1)]
 
 
 class LBTakeover:
@@ -44,6 +48,11 @@ class LBTakeover:
         self._channel: grpc.aio.Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.replies: list[ncc_pb2.TakeoverReply] = []  # the last few, for tests and `show`-style views
+
+    def connect(self) -> None:
+        """Open the channel and start connecting now (NCC may not be up yet: gRPC keeps trying)."""
+        channel = self._open()
+        channel.get_state(try_to_connect=True)
 
     def takeover(self, since_unix_ms: int) -> None:
         """Start the call (the loop goes on at once: the adverts come first)."""
@@ -61,11 +70,14 @@ class LBTakeover:
             await self._channel.close()
             self._channel = None
 
-    async def _call(self, since_unix_ms: int) -> None:
+    def _open(self) -> grpc.aio.Channel:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(rpc.target(self._path), options=CHANNEL_OPTIONS)
+            self._channel = grpc.aio.insecure_channel(rpc.target(self._path), options=TAKEOVER_CHANNEL_OPTIONS)
+        return self._channel
+
+    async def _call(self, since_unix_ms: int) -> None:
         try:
-            reply = await ncc_pb2_grpc.NCCStub(self._channel).Takeover(
+            reply = await ncc_pb2_grpc.NCCStub(self._open()).Takeover(
                 ncc_pb2.TakeoverRequest(leader_since_unix_ms=since_unix_ms), timeout=self._call_timeout
             )
         except grpc.aio.AioRpcError as err:

@@ -106,6 +106,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
             ncc = args.ncc_socket or paths.socket_path(args.run_dir, "ncc")
             release = LBRelease(ncc)
             takeover = LBTakeover(ncc)
+            takeover.connect()
             node.on_leader = takeover.takeover
             link = EngineLink(
                 node, engine, args.engine_retry_delay, args.report_interval, args.engine_grace, release=release

@@ -117,6 +117,7 @@ class Engine:
         self.ha = HAStateMachine(clock, ha_timeout)
         self.link_faults = LinkFaults()
         self._set_aside: set[int] = set()  # check ids whose failure came while our own link was down
+        self._set_aside_said: float | None = None  # the fault whose set-aside checks the log has told of
         self.overrides = Overrides()
         self.access = VserverAccess()
         self.config_info = ConfigInfo()
@@ -316,18 +317,24 @@ class Engine:
     def _during_link_fault(self, result: healthcheck_pb2.CheckResult) -> bool:
         """A failure taken while this node's own link was down: set it aside, keep what is known, recheck."""
         finished = result.checked_unix_ms / 1000
-        if not self.link_faults.overlaps(finished - result.latency_us / 1e6, finished):
+        span = self.link_faults.span(finished - result.latency_us / 1e6, finished)
+        if span is None:
             return False
         self.link_faults.set_aside += 1
         if self.link_faults.ongoing:
             self._set_aside.add(result.id)  # rechecked when the link is back
         else:
             self.hc.recheck([result.id])
-        log.info(
-            "check %d failed while this node's link was down (%s): set aside, %s",
+        # one line per fault (a fault fails every check at once: thousands of them), the rest at debug
+        level = logging.INFO if span != self._set_aside_said else logging.DEBUG
+        self._set_aside_said = span
+        log.log(
+            level,
+            "check %d failed while this node's link was down (%s): set aside, %s%s",
             result.id,
             result.message or "no message",
             "rechecked when it is back" if self.link_faults.ongoing else "rechecking now",
+            "; so are the other checks that failed then" if level == logging.INFO else "",
         )
         return True
 

@@ -46,6 +46,10 @@ class LinkFaults:
 
     def overlaps(self, started: float, finished: float) -> bool:
         """Whether a check run from `started` to `finished` overlapped a fault of this node's link."""
+        return self.span(started, finished) is not None
+
+    def span(self, started: float, finished: float) -> float | None:
+        """When the fault that a check run from `started` to `finished` overlapped began (None: none did)."""
         if self._since is not None and finished >= self._since:
-            return True
-        return any(started <= end and finished >= start for start, end in self._spans)
+            return self._since
+        return next((start for start, end in self._spans if started <= end and finished >= start), None)

@@ -44,3 +44,11 @@ def test_an_end_reported_before_its_start_is_an_empty_span() -> None:
     faults.update("down", 10)
     faults.update("", 9)  # clocks: the span never runs backwards
     assert faults.overlaps(10, 10) and not faults.overlaps(10.1, 11)
+
+
+def test_the_span_a_run_overlapped_is_named_by_its_start() -> None:
+    faults = LinkFaults()
+    faults.update("down", 10)
+    faults.update("", 12)
+    faults.update("down", 20)
+    assert faults.span(11, 13) == 10 and faults.span(19, 21) == 20 and faults.span(13, 14) is None

@@ -12,7 +12,9 @@ took over right after a link flap marked a healthy backend down).
 from __future__ import annotations
 
 import ipaddress
+import logging
 
+import pytest
 from engine_fixtures import cluster, settings
 
 from seesaw.common.clock import FakeClock
@@ -171,3 +173,16 @@ def test_an_ha_that_goes_away_during_a_fault_ends_it() -> None:
     clock.advance(1)
     report(e, common_pb2.HEALTH_UNHEALTHY, clock.wall() - 0.5, clock.wall())
     assert destinations(e) == []
+
+
+def test_a_fault_that_fails_every_check_is_told_once(caplog: pytest.LogCaptureFixture) -> None:
+    e, clock = serving()
+    down = clock.wall()
+    ha_report(e, common_pb2.HA_ERROR, down, link_fault="no carrier")
+    clock.advance(1)
+    with caplog.at_level(logging.INFO, logger="seesaw.engine.core"):
+        report(e, common_pb2.HEALTH_UNHEALTHY, down + 0.5, clock.wall())
+        report(e, common_pb2.HEALTH_UNHEALTHY, down + 0.6, clock.wall())
+    said = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith("so are the other checks that failed then"), said
+    assert e.link_faults.set_aside == 4

@@ -49,6 +49,7 @@ from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, 
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import Op, Step, StepResult
+from seesaw.ncc.takeover import TakeoverOrder
 from seesaw.pb import ncc_pb2
 
 log = logging.getLogger("seesaw.ncc")
@@ -60,7 +61,6 @@ INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (se
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
 READ_REUSE = 0.25  # a read this recent, with nothing written since, answers a view's read again
-TAKEOVER_SETTLE = 5.0  # after a takeover HA announced itself, audits leave the LB interface be this long
 T = TypeVar("T")
 
 
@@ -133,11 +133,7 @@ class Runner:
         self._lock = DataplaneLock()
         self._journaled_generation = 0
         self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
-        self._overtaken = 0  # express-lane takeovers: an audit whose read one overtook repairs nothing
-        self._expressed_at = -TAKEOVER_SETTLE  # loop time of the last one
-        self._expressed: Step | None = None  # the last one, until the engine's word on the LB interface comes
-        self._takeover_since = 0  # HA's time (ms) of the latest leadership it announced itself (Takeover)
-        self._engine_lb_since = 0  # ... and of the latest HA state the engine's word on the LB interface followed
+        self._takeovers: TakeoverOrder[Step] = TakeoverOrder()  # HA's word on the LB interface vs the engine's
         self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
 
     async def start(self) -> None:
@@ -165,12 +161,12 @@ class Runner:
         """Apply (or dry-run) the engine's request as it came: converted here, partitions sent unchanged skipped."""
         if message.has_lb and not message.dry_run:
             message = self._weigh_against_takeover(message)
-            if self._expressed is not None and message.has_lb and not message.lb.up:
-                # the kernel's LB interface is up since the express lane: this "down" is a change to carry
-                # out (an "up" goes the usual way: its step does the rest, routes, VLANs, and finds the link up)
-                self.reconciler.record_express(self._expressed)
             if message.has_lb:
-                self._expressed = None
+                raised = self._takeovers.settled()
+                if raised is not None and not message.lb.up:
+                    # the kernel's LB interface is up since the express lane: this "down" is a change to carry
+                    # out (an "up" goes the usual way: its step does the rest, routes, VLANs, finds the link up)
+                    self.reconciler.record_express(raised)
             if self._lock.reading and message.has_lb and message.lb.up:
                 self._express_pb(message.lb, f"ahead of {self._lock.holder or 'a read'}")
         async with self._lock.hold("Apply", urgent=True):
@@ -179,7 +175,7 @@ class Runner:
                 outcome = await self._apply(request, errors, message.dry_run)
                 size.append(len(outcome.steps))
             if message.has_lb and not message.dry_run:
-                self._expressed = None  # the engine's word on the LB interface is carried out
+                self._takeovers.settled()  # the engine's word on the LB interface is carried out
         _log_outcome(outcome)
         return outcome
 
@@ -198,9 +194,9 @@ class Runner:
         Refused when the engine has since spoken for a later HA state. Beside a read holding the dataplane
         it goes at once (the express lane); otherwise it takes the lock first, ahead of waiting reads.
         """
-        if since_unix_ms < self._engine_lb_since:
-            return "the engine has spoken for a later HA state"
-        self._takeover_since = max(self._takeover_since, since_unix_ms)
+        refused = self._takeovers.refuses(since_unix_ms)
+        if refused:
+            return refused
         if not self._lock.reading:
             async with self._lock.hold("Takeover", urgent=True):
                 return self._express(None, "at HA's word")
@@ -210,13 +206,12 @@ class Runner:
         """The engine's word on the LB interface, unless it is a "down" older than HA's own takeover (the
         engine sent it before HA's report reached it): that one is not carried out, the rest is."""
         since = message.lb.ha_since_unix_ms
-        self._engine_lb_since = max(self._engine_lb_since, since)
-        if message.lb.up or not since or since >= self._takeover_since:
+        if self._takeovers.carries(message.lb.up, since):
             return message
         log.warning(
             "the engine's LB interface down follows an HA state older than HA's takeover (%d ms before it): "
             "kept up until the engine's next word",
-            self._takeover_since - since,
+            self._takeovers.takeover_since - since,
         )
         kept = ncc_pb2.ApplyRequest()
         kept.CopyFrom(message)
@@ -236,7 +231,7 @@ class Runner:
         fast path: a few plain rtnetlink calls and the burst), beside a read's thread if one holds the
         dataplane (a view's, an audit's part: 100s of ms on a busy machine). The engine's Apply follows
         under the lock as usual and finds it done; an audit whose read this overtook repairs nothing, nor
-        does one for TAKEOVER_SETTLE seconds (it would take the interface down again before the engine's
+        does one for a few seconds (takeover.SETTLE) (it would take the interface down again before the engine's
         word came). Returns why not ("" when raised)."""
         express = getattr(self.dataplane, "express", None)
         if not callable(express):
@@ -250,8 +245,6 @@ class Runner:
             new = dataclasses.replace(old, up=True)
         elif dataclasses.replace(new, up=False) != old:
             return "the engine asks for a different LB interface"  # the Apply's own step does all of it
-        self._overtaken += 1
-        self._expressed_at = asyncio.get_running_loop().time()
         log.info("takeover: raising the LB interface %s", why)
         step = Step(Op.UPDATE, LB_PARTITION, new, old)
         try:
@@ -261,7 +254,7 @@ class Runner:
             return f"the fast path failed: {err}"
         if not raised:
             return "the fast path did not apply (see NCC's log); the engine's Apply does it"
-        self._expressed = step
+        self._takeovers.took_over(step, asyncio.get_running_loop().time())
         return ""
 
     async def _apply(self, request: Request, input_errors: Sequence[ObjectError], dry_run: bool) -> Outcome:
@@ -284,15 +277,15 @@ class Runner:
         not for the whole state (seconds at 10,000 services). If an Apply wrote meanwhile, what was read
         may be stale: this round repairs nothing, and the next audit reads again.
         """
-        written = (self.reconciler.writes_total, self._overtaken)
+        written = (self.reconciler.writes_total, self._takeovers.overtaken)
         with _collector_paused() as size:
             state = await self._read_in_parts()
             size.append(len(state.objects))
             async with self._lock.hold("audit: repair"):
-                if (self.reconciler.writes_total, self._overtaken) != written:
+                if (self.reconciler.writes_total, self._takeovers.overtaken) != written:
                     log.debug("audit: the dataplane changed while it was read; next round")
                     return 0
-                if asyncio.get_running_loop().time() - self._expressed_at < TAKEOVER_SETTLE:
+                if self._takeovers.settling(asyncio.get_running_loop().time()):
                     log.debug("audit: a takeover is under way (the engine's Apply is due); next round")
                     return 0
                 self.reconciler.observe(state)

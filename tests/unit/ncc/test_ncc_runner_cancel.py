@@ -153,7 +153,6 @@ def test_a_takeover_passes_a_read_holding_the_dataplane_and_the_audit_it_overtoo
             super().__init__()
             self.reading = threading.Event()
             self.release = threading.Event()
-            self.expressed: list[Step] = []
             self.slow = False
 
         def read(self) -> KernelState:
@@ -161,10 +160,6 @@ def test_a_takeover_passes_a_read_holding_the_dataplane_and_the_audit_it_overtoo
                 self.reading.set()
                 self.release.wait(5.0)
             return super().read()
-
-        def express(self, steps: Sequence[Step]) -> bool:
-            self.expressed.extend(steps)
-            return True
 
     async def scenario() -> None:
         sim = SlowReads()

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
 import pytest
 from ncc_build import pb_lb
 
 from seesaw.common.clock import FakeClock
+from seesaw.ncc.model import LBInterface
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.sim import SimDataplane
-from seesaw.ncc.steps import Step
 from seesaw.pb import ncc_pb2
-
-
-class Expressing(SimDataplane):
-    def __init__(self) -> None:
-        super().__init__()
-        self.expressed: list[Step] = []
-
-    def express(self, steps: Sequence[Step]) -> bool:
-        self.expressed.extend(steps)
-        return True
 
 
 def lb(up: bool, since: int) -> ncc_pb2.ApplyRequest:
@@ -32,8 +21,8 @@ def lb(up: bool, since: int) -> ncc_pb2.ApplyRequest:
     return ncc_pb2.ApplyRequest(lb=message, has_lb=True)
 
 
-async def standing_by() -> tuple[Runner, Expressing]:
-    sim = Expressing()
+async def standing_by() -> tuple[Runner, SimDataplane]:
+    sim = SimDataplane()
     runner = Runner(sim, "test", FakeClock(), audit_interval=0)
     await runner.start()
     assert await runner.takeover(500) == "no LB interface set up yet"
@@ -47,8 +36,10 @@ def test_a_takeover_raises_the_lb_interface_as_the_engine_set_it_up() -> None:
         assert await runner.takeover(2000) == ""
         (step,) = sim.expressed
         assert (step.old.up, step.new.up, step.new.name) == (False, True, "eth1")
+        (held,) = [s for s in sim.read().objects.values() if isinstance(s, LBInterface)]
+        assert held.up  # the fast path raised it
         outcome = await runner.apply_pb(lb(up=True, since=2000))  # the engine's Apply follows: its step does
-        assert outcome.writes == 1 and not outcome.errors  # the rest (routes, VLANs) and finds the link up
+        assert not outcome.errors and [s.new.up for s in outcome.steps] == [True]  # the rest, finds it up
         assert await runner.takeover(2000) == "the LB interface is up already"
 
     asyncio.run(scenario())

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from seesaw.common import paths, rpc
-from seesaw.common.clock import FakeClock
+from seesaw.common import paths
 from seesaw.ha.lb_release import LBRelease
+from seesaw.lab.ncc_service import served_ncc
 from seesaw.ncc.model import Kind, LBInterface
-from seesaw.ncc.runner import Runner
-from seesaw.ncc.service import SERVICE_NAME, NCCService
 from seesaw.ncc.sim import SimDataplane
 from seesaw.pb import ncc_pb2, ncc_pb2_grpc
 
@@ -44,18 +42,8 @@ def held(sim: SimDataplane) -> LBInterface:
 
 @contextlib.asynccontextmanager
 async def ncc(run_dir: Path, sim: SimDataplane) -> AsyncIterator[ncc_pb2_grpc.NCCStub]:
-    runner = Runner(sim, "chosen for the test", FakeClock(), 0.0)
-    server = rpc.UnixServer(run_dir, "ncc")
-    server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner), SERVICE_NAME)
-    await server.start()
-    await runner.start()
-    await server.set_serving(True)
-    channel = rpc.aio_channel(paths.socket_path(run_dir, "ncc"))
-    try:
-        yield ncc_pb2_grpc.NCCStub(channel)
-    finally:
-        await channel.close()
-        await server.stop(0)
+    async with served_ncc(run_dir, sim) as served:
+        yield served.stub
 
 
 def test_the_lb_interface_goes_down_and_nothing_else_changes(tmp_path: Path) -> None:

@@ -10,14 +10,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from seesaw.common import paths, rpc
-from seesaw.common.clock import FakeClock
 from seesaw.lab import frr
+from seesaw.lab.ncc_service import served_ncc
 from seesaw.ncc.bgp import Speaker, running
 from seesaw.ncc.bgp.client import VTYSession
-from seesaw.ncc.runner import Runner
-from seesaw.ncc.service import SERVICE_NAME, NCCService
-from seesaw.ncc.sim import SimDataplane
 from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
 
 EMPTY = common_pb2.Empty()
@@ -44,18 +40,8 @@ def bgp_config(**changes: object) -> ncc_pb2.BGPConfig:
 
 @contextlib.asynccontextmanager
 async def ncc(run_dir: Path, vty: Path) -> AsyncIterator[ncc_pb2_grpc.NCCStub]:
-    runner = Runner(SimDataplane(), "chosen for the test", FakeClock(), 0.0)
-    server = rpc.UnixServer(run_dir, "ncc")
-    server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner, Speaker(vty, timeout=5)), SERVICE_NAME)
-    await server.start()
-    await runner.start()
-    await server.set_serving(True)
-    channel = rpc.aio_channel(paths.socket_path(run_dir, "ncc"))
-    try:
-        yield ncc_pb2_grpc.NCCStub(channel)
-    finally:
-        await channel.close()
-        await server.stop(0)
+    async with served_ncc(run_dir, speaker=Speaker(vty, timeout=5)) as served:
+        yield served.stub
 
 
 async def held(vty: Path) -> running.Running:

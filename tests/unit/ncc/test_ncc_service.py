@@ -9,13 +9,11 @@ import pytest
 from ncc_build import pb_lb, pb_partition, pb_service, service
 
 from seesaw.common import paths, rpc
-from seesaw.common.clock import FakeClock
+from seesaw.lab.ncc_service import served_ncc
 from seesaw.ncc.dataplane import DataplaneError
 from seesaw.ncc.model import Stats, ref
-from seesaw.ncc.runner import Runner
-from seesaw.ncc.service import SERVICE_NAME, NCCService
 from seesaw.ncc.sim import SimDataplane
-from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
+from seesaw.pb import common_pb2, ncc_pb2
 
 EMPTY = common_pb2.Empty()
 
@@ -23,19 +21,8 @@ EMPTY = common_pb2.Empty()
 @contextlib.asynccontextmanager
 async def ncc(tmp_path, sim=None, ready=True, audit_interval=0.0):
     sim = sim or SimDataplane()
-    runner = Runner(sim, "chosen for the test", FakeClock(), audit_interval)
-    server = rpc.UnixServer(tmp_path, "ncc")
-    server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner), SERVICE_NAME)
-    await server.start()
-    if ready:
-        await runner.start()
-        await server.set_serving(True)
-    channel = rpc.aio_channel(paths.socket_path(tmp_path, "ncc"))
-    try:
-        yield ncc_pb2_grpc.NCCStub(channel), runner, sim, server
-    finally:
-        await channel.close()
-        await server.stop(0)
+    async with served_ncc(tmp_path, sim, ready=ready, audit_interval=audit_interval) as served:
+        yield served.stub, served.runner, sim, served.server
 
 
 def full_request(**kwargs) -> ncc_pb2.ApplyRequest:

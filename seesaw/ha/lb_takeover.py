@@ -47,7 +47,7 @@ class LBTakeover:
         self._call_timeout = call_timeout
         self._channel: grpc.aio.Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.replies: list[ncc_pb2.TakeoverReply] = []  # the last few, for tests and `show`-style views
+        self.replies: list[ncc_pb2.TakeoverReply] = []  # NCC's last few answers (its reasons are logged too)
 
     def connect(self) -> None:
         """Open the channel and start connecting now (NCC may not be up yet: gRPC keeps trying)."""

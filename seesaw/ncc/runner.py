@@ -80,7 +80,6 @@ class DataplaneLock:
         self._lock = asyncio.Lock()
         self.holder = ""  # what holds it now ("" when free)
         self.reading = False  # the holder only reads (in a worker thread): the express lane may pass it
-        self.slow_waits = 0
         self._urgent_waiting = 0
 
     def locked(self) -> bool:
@@ -105,7 +104,6 @@ class DataplaneLock:
         try:
             waited = loop.time() - started
             if waited >= SLOW_WAIT:
-                self.slow_waits += 1
                 log.info("%s waited %.0f ms for the dataplane, behind %s", what, waited * 1000, behind or "a queue")
             self.holder, self.reading = what, read
             yield

@@ -86,9 +86,9 @@ def merge(request: Request, desired: Inventory, applied: Inventory) -> tuple[Cha
     errors: list[ObjectError] = []
     listed = {p.name for p in request.partitions}
     if request.replace_all:
-        for name in [*desired.names(), *applied.names()]:
-            if name not in listed and name != LB_PARTITION:
-                partitions[name] = None
+        # by name: the steps' order must not depend on the order partitions were last replaced in
+        for name in sorted({*desired.names(), *applied.names()} - listed - {LB_PARTITION}):
+            partitions[name] = None
     owners = desired.owners
     contested = _contested(request, owners)
 

@@ -1,17 +1,30 @@
-"""The LB interface up the moment HA becomes leader: `NCC.Takeover`, ahead of the engine's Apply.
+"""The LB interface up the moment HA becomes leader: HA raises it itself with NCC's kit, then `NCC.Takeover`.
 
 The engine decides what the LB interface is, and its Apply raises it once HA's
 report has gone up to it and its word down to NCC: two gRPC hops and two
 event loops, 5 to 8 ms on a busy machine, against keepalived's in-process
-1 to 2 ms. So HA also tells NCC directly, in one hop: NCC raises the LB
-interface exactly as the engine last set it up (only `up` changes) and
-sends the gratuitous ARP burst; the engine's Apply follows and finds it done.
+1 to 2 ms. So:
 
-Nothing here can leave the LB interface up against the engine's word: NCC
-refuses a takeover older than the HA state the engine last spoke for, and
-keeps an engine's "down" that is older than the takeover from undoing it
-(LBInterface.ha_since_unix_ms); NCC's audit leaves the interface alone for
-a few seconds after a takeover, until the engine's Apply has come.
+* While this node is backup, NCC offers a takeover kit (`NCC.WatchTakeover`, a
+  stream this keeps open): the LB interface's name and index, and the
+  gratuitous ARP burst as whole frames, made by NCC against the kernel as it
+  found it (the interface down, exactly as NCC set it up). The moment HA
+  leads, it carries the kit out itself, in its realtime process (seesaw/ha/
+  lb_raise.py: the link set up, the frames sent; well under a millisecond,
+  no hop to another process first). A kit is used once.
+* Then, or at once when there is no kit (NCC has none ready, or is not
+  there), HA tells NCC (`NCC.Takeover`, one hop): NCC records the takeover,
+  sends the burst's repeats, and raises the LB interface itself if HA did not,
+  exactly as the engine last set it up (only `up` changes). The engine's
+  Apply follows and finds it done.
+
+Nothing here can leave the LB interface up against the engine's word: HA
+raises only what NCC offered (an LB interface the engine set up, down since
+this node is backup); NCC refuses a takeover older than the HA state the
+engine last spoke for, and keeps an engine's "down" that is older than the
+takeover from undoing it (LBInterface.ha_since_unix_ms); NCC's audit leaves
+the interface alone for a few seconds after a takeover, until the engine's
+Apply has come.
 
 Best effort: one call, no retry (the engine's Apply is the path that always
 happens), on a channel connected at start and kept connected (gRPC drops an
@@ -24,41 +37,60 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 from seesaw.common import rpc
+from seesaw.ha import lb_raise
 from seesaw.ha.lb_release import CHANNEL_OPTIONS
-from seesaw.pb import ncc_pb2, ncc_pb2_grpc
+from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
 
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 1.0
+WATCH_RETRY = (0.5, 5.0)  # seconds before watching NCC's kits again after the stream broke: first, at most
+RUNNING_WAIT = 0.15  # seconds a raised link is watched for running, to send the burst again (lb_raise)
 # Never idle: the channel stays connected between takeovers hours apart.
 TAKEOVER_CHANNEL_OPTIONS = [*CHANNEL_OPTIONS, ("grpc.client_idle_timeout_ms", 2**31 - 1)]
 
 
 class LBTakeover:
-    """Tells NCC this node leads now. Create inside a running loop."""
+    """Raises the LB interface with NCC's kit and tells NCC this node leads now. Create inside a running loop."""
 
-    def __init__(self, socket_path: Path, call_timeout: float = CALL_TIMEOUT) -> None:
+    def __init__(
+        self,
+        socket_path: Path,
+        call_timeout: float = CALL_TIMEOUT,
+        set_link_up: Callable[[str, int], None] = lb_raise.set_link_up,
+        send_frames: Callable[[str, Sequence[bytes]], None] = lb_raise.send_frames,
+        watch_retry: tuple[float, float] = WATCH_RETRY,
+        watch_links: Callable[[], socket.socket | None] = lb_raise.watch_links,
+    ) -> None:
         self._path = socket_path
         self._call_timeout = call_timeout
+        self._set_link_up = set_link_up
+        self._send_frames = send_frames
+        self._watch_links = watch_links
+        self._watch_retry = watch_retry
         self._channel: grpc.aio.Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.kit: ncc_pb2.TakeoverKit | None = None  # NCC's kit, ready to carry out (None: none offered)
         self.replies: list[ncc_pb2.TakeoverReply] = []  # NCC's last few answers (its reasons are logged too)
 
     def connect(self) -> None:
-        """Open the channel and start connecting now (NCC may not be up yet: gRPC keeps trying)."""
+        """Open the channel, start connecting now (NCC may not be up yet: gRPC keeps trying) and watch NCC's kits."""
         channel = self._open()
         channel.get_state(try_to_connect=True)
+        self._start(self._watch(), "lb-takeover-kits")
 
     def takeover(self, since_unix_ms: int) -> None:
-        """Start the call (the loop goes on at once: the adverts come first)."""
-        task = asyncio.get_running_loop().create_task(self._call(since_unix_ms), name="lb-takeover")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """The kit carried out now, if NCC offered one, then NCC told (the loop goes on at once)."""
+        raised = self._carry_out()
+        self._start(self._call(since_unix_ms, raised), "lb-takeover")
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -70,16 +102,85 @@ class LBTakeover:
             await self._channel.close()
             self._channel = None
 
+    def _start(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _open(self) -> grpc.aio.Channel:
         if self._channel is None:
             self._channel = grpc.aio.insecure_channel(rpc.target(self._path), options=TAKEOVER_CHANNEL_OPTIONS)
         return self._channel
 
-    async def _call(self, since_unix_ms: int) -> None:
+    def _carry_out(self) -> int:
+        """The kit's link up and its frames sent; its serial, or 0 if there was none or it failed."""
+        kit, self.kit = self.kit, None  # used once: NCC offers the next when this node is backup again
+        if kit is None:
+            return 0
+        watch = self._watch_running()  # subscribed before the link goes up: its running is not missed
         try:
-            reply = await ncc_pb2_grpc.NCCStub(self._open()).Takeover(
-                ncc_pb2.TakeoverRequest(leader_since_unix_ms=since_unix_ms), timeout=self._call_timeout
-            )
+            self._set_link_up(kit.interface, kit.index)
+            self._send_frames(kit.interface, kit.frames)
+        except OSError as err:
+            if watch is not None:
+                watch.close()
+            log.info("%s not raised by HA itself (%s): NCC raises it", kit.interface, err.strerror or err)
+            return 0
+        if watch is not None:
+            self._again_when_running(kit, watch)
+        log.info("%s up and announced by HA itself (kit %d, %d frames)", kit.interface, kit.serial, len(kit.frames))
+        return kit.serial
+
+    def _watch_running(self) -> socket.socket | None:
+        try:
+            return self._watch_links()
+        except OSError as err:
+            log.debug("cannot watch links (%s): NCC's repeats send the burst again", err)
+            return None
+
+    def _again_when_running(self, kit: ncc_pb2.TakeoverKit, watch: socket.socket) -> None:
+        """The burst once more the moment link `kit.index` runs (the far end forwards then), within RUNNING_WAIT."""
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            loop.remove_reader(watch.fileno())
+            watch.close()
+            timer.cancel()
+
+        def news() -> None:
+            try:
+                ran = lb_raise.running_in(watch.recv(1 << 16), kit.index)
+            except BlockingIOError:
+                return
+            except OSError:  # missed notifications (ENOBUFS): ask the link itself
+                ran = _runs(kit.interface)
+            if ran:
+                stop()
+                with contextlib.suppress(OSError):  # the link went down again: nothing to announce
+                    self._send_frames(kit.interface, kit.frames)
+
+        timer = loop.call_later(RUNNING_WAIT, stop)
+        loop.add_reader(watch.fileno(), news)
+
+    async def _watch(self) -> None:
+        """Keep NCC's latest kit, for as long as NCC is there to stand behind it; watch again if it goes."""
+        delay = self._watch_retry[0]
+        while True:
+            try:
+                kits = ncc_pb2_grpc.NCCStub(self._open()).WatchTakeover(common_pb2.Empty(), wait_for_ready=True)
+                async for kit in kits:
+                    self.kit = kit if kit.interface else None
+                    delay = self._watch_retry[0]
+            except grpc.aio.AioRpcError as err:
+                log.debug("NCC's takeover kits: %s", err.code())
+            self.kit = None  # NCC went: its kit goes with it
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, self._watch_retry[1])
+
+    async def _call(self, since_unix_ms: int, raised: int) -> None:
+        request = ncc_pb2.TakeoverRequest(leader_since_unix_ms=since_unix_ms, raised_kit=raised)
+        try:
+            reply = await ncc_pb2_grpc.NCCStub(self._open()).Takeover(request, timeout=self._call_timeout)
         except grpc.aio.AioRpcError as err:
             # the engine's Apply raises the LB interface all the same, a few milliseconds later
             log.info("NCC did not take the takeover call (%s): the engine's Apply raises the LB interface", err.code())
@@ -87,3 +188,10 @@ class LBTakeover:
         self.replies = [*self.replies[-9:], reply]
         if not reply.raised:
             log.info("NCC did not raise the LB interface at once (%s): the engine's Apply does", reply.reason)
+
+
+def _runs(interface: str) -> bool:
+    try:
+        return lb_raise.runs(interface)
+    except OSError:
+        return False

@@ -308,6 +308,7 @@ class Node:
             self._run(self._machine.handle(m.TimerFired()))
 
     def _run(self, actions: list[m.Action]) -> None:
+        leading = False  # the takeover (on_leader) comes after the actions: the first advert goes out first
         for action in actions:
             match action:
                 case m.SendAdvert(advert=advert):
@@ -321,9 +322,7 @@ class Node:
                 case m.CancelTimer():
                     self._cancel_timer()
                 case m.BecomeLeader():
-                    if self._machine is not None:
-                        self.on_leader(int(self._machine.status().since * 1000))
-                    log.info("LEADER (%s)", self._takeover_note())
+                    leading = True
                 case m.BecomeBackup():
                     log.info("BACKUP (master-down interval %.3f s)", self._master_down())
                 case m.BecomeShutdown():
@@ -332,6 +331,10 @@ class Node:
                     log.warning("FAULT: %s; out of the election until it is back", reason)
                 case m.ReportStatus():
                     self.on_report()
+        if leading:
+            if self._machine is not None:
+                self.on_leader(int(self._machine.status().since * 1000))
+            log.info("LEADER (%s)", self._takeover_note())
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -49,12 +49,31 @@ class KernelState:
         self.stats.update(part.stats)
 
 
+@dataclass(frozen=True)
+class TakeoverKit:
+    """A takeover's first moves, ready ahead: set link `index` (`interface`) up and send `frames` on it.
+
+    Made by the part that owns the LB interface while it is down, as set up; carried out by seesaw-ha
+    itself the moment it leads (see runner.py, the takeover kit).
+    """
+
+    interface: str
+    index: int
+    frames: tuple[bytes, ...]
+
+
 class DataplaneError(Exception):
     """A kernel refused an operation. `errno` is the kernel's error number when there is one."""
 
     def __init__(self, message: str, errno: int | None = None) -> None:
         super().__init__(message)
         self.errno = errno
+
+
+# Optional, for the part that owns the LB interface (runner.py's takeover): `express(steps, raised=False)`,
+# a takeover's first moves ahead of the steps' apply (`raised`: HA set the link up already; only the burst
+# and its repeats), True if it raised (or announced) an LB interface; `takeover_kit(lb)`, those moves for
+# LB interface `lb` (as applied, down) made ready for HA to carry out itself, or None.
 
 
 class Dataplane(Protocol):

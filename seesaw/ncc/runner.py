@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
-from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState
-from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, Request
+from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState, TakeoverKit
+from seesaw.ncc.model import LB_PARTITION, IPAddress, Kind, LBInterface, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import Op, Step, StepResult
@@ -57,6 +57,7 @@ log = logging.getLogger("seesaw.ncc")
 DEFAULT_AUDIT_INTERVAL = 10.0
 JOURNAL_INTERVAL = 1.0
 LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
+HOST_KINDS = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})  # what a takeover kit is made from
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
@@ -133,6 +134,9 @@ class Runner:
         self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
         self._takeovers: TakeoverOrder[Step] = TakeoverOrder()  # HA's word on the LB interface vs the engine's
         self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
+        self._kit: TakeoverKit | None = None  # the takeover kit HA is offered (see `kits`)
+        self._kit_serial = 0
+        self._kit_changed = asyncio.Condition()
 
     async def start(self) -> None:
         """Read what the dataplane holds (never flushing it), take back the journal, and become ready."""
@@ -148,6 +152,7 @@ class Runner:
                     self.reconciler.restore(partitions)
                     if partitions:
                         log.info("took back %d partitions from %s", len(partitions), self.journal_path)
+            await self._refresh_kit()
         self.ready = True
         log.info(
             "dataplane %s holds %d objects; those the engine asks for are adopted as they are",
@@ -185,20 +190,71 @@ class Runner:
         _log_outcome(outcome)
         return outcome
 
-    async def takeover(self, since_unix_ms: int) -> str:
+    async def takeover(self, since_unix_ms: int, raised_kit: int = 0) -> str:
         """HA leads since `since_unix_ms` (its clock): raise and announce the LB interface now, as the engine
         last set it up but for `up`; the engine's Apply follows. Returns why not ("" when raised).
+
+        `raised_kit`: HA set the link up and sent the burst itself, with the takeover kit of that serial
+        (`kits`); NCC records the takeover the same way and sends the burst's repeats.
 
         Refused when the engine has since spoken for a later HA state. Beside a read holding the dataplane
         it goes at once (the express lane); otherwise it takes the lock first, ahead of waiting reads.
         """
         refused = self._takeovers.refuses(since_unix_ms)
         if refused:
+            if raised_kit:
+                log.warning(
+                    "HA raised the LB interface for a leadership the engine has since overruled (%s): "
+                    "the next audit takes it down again, as the engine last asked",
+                    refused,
+                )
             return refused
+        why = "at HA's word" if not raised_kit else f"after HA raised it (kit {raised_kit})"
         if not self._lock.reading:
             async with self._lock.hold("Takeover", urgent=True):
-                return self._express(None, "at HA's word")
-        return self._express(None, f"at HA's word, ahead of {self._lock.holder or 'a read'}")
+                outcome = self._express(None, why, bool(raised_kit))
+        else:
+            outcome = self._express(None, f"{why}, ahead of {self._lock.holder or 'a read'}", bool(raised_kit))
+        await self._refresh_kit()  # up now: no kit
+        return outcome
+
+    async def kits(self) -> AsyncIterator[tuple[int, TakeoverKit | None]]:
+        """The takeover kit (with its serial) now, then each time it changes: what HA carries out itself the
+        moment it leads (the LB interface's link up, the burst), so that no hop to NCC comes first.
+
+        Offered while the LB interface NCC applied is down and as NCC set it up (the host part's fast path
+        would take it: dataplane.TakeoverKit); None otherwise. Made again after every change to the LB
+        interface, its VLANs or VIPs, after every audit, and after a takeover."""
+        seen = -1
+        while True:
+            async with self._kit_changed:
+                while self._kit_serial == seen:
+                    await self._kit_changed.wait()
+                seen, kit = self._kit_serial, self._kit
+            yield seen, kit
+
+    async def _refresh_kit(self) -> None:
+        make = getattr(self.dataplane, "takeover_kit", None)
+        kit = None
+        if callable(make):
+            lb = _applied_lb(self.reconciler.applied.objects(LB_PARTITION).values())
+            if lb is not None and not lb.up:
+                kit = make(lb)  # a few plain rtnetlink calls, as the express lane's
+        if kit == self._kit:
+            return
+        async with self._kit_changed:
+            self._kit, self._kit_serial = kit, self._kit_serial + 1
+            self._kit_changed.notify_all()
+        if kit is not None:
+            log.info(
+                "takeover kit %d ready for HA: %s (index %d), %d frames",
+                self._kit_serial,
+                kit.interface,
+                kit.index,
+                len(kit.frames),
+            )
+        else:
+            log.info("takeover kit withdrawn")
 
     def _weigh_against_takeover(self, message: ncc_pb2.ApplyRequest) -> ncc_pb2.ApplyRequest:
         """The engine's word on the LB interface, unless it is a "down" older than HA's own takeover (the
@@ -224,13 +280,14 @@ class Runner:
             return  # the Apply reports it
         self._express(new, why)
 
-    def _express(self, new: LBInterface | None, why: str) -> str:
+    def _express(self, new: LBInterface | None, why: str, raised: bool = False) -> str:
         """The express lane: the LB interface up and announced at once, on this thread (the host part's
         fast path: a few plain rtnetlink calls and the burst), beside a read's thread if one holds the
         dataplane (a view's, an audit's part: 100s of ms on a busy machine). The engine's Apply follows
         under the lock as usual and finds it done; an audit whose read this overtook repairs nothing, nor
         does one for a few seconds (takeover.SETTLE) (it would take the interface down again before the engine's
-        word came). Returns why not ("" when raised)."""
+        word came). `raised`: HA set the link up itself (its takeover kit); what is left is the burst's
+        repeats and the record. Returns why not ("" when raised)."""
         express = getattr(self.dataplane, "express", None)
         if not callable(express):
             return f"the {self.dataplane.name} dataplane has no fast takeover"
@@ -246,11 +303,11 @@ class Runner:
         log.info("takeover: raising the LB interface %s", why)
         step = Step(Op.UPDATE, LB_PARTITION, new, old)
         try:
-            raised = express([step])
+            done = express([step], raised)
         except DataplaneError as err:
             log.info("takeover: the fast path failed (%s); the engine's Apply does it", err)
             return f"the fast path failed: {err}"
-        if not raised:
+        if not done:
             return "the fast path did not apply (see NCC's log); the engine's Apply does it"
         self._takeovers.took_over(step, asyncio.get_running_loop().time())
         return ""
@@ -260,7 +317,10 @@ class Runner:
         if dry_run:
             return self.reconciler.dry_run(plan, input_errors)
         results = await self._perform(plan)
-        return self.reconciler.commit(plan, results, input_errors)
+        outcome = self.reconciler.commit(plan, results, input_errors)
+        if any(step.kind in HOST_KINDS for step in plan.steps):
+            await self._refresh_kit()
+        return outcome
 
     async def reset(self) -> Outcome:
         """Remove everything NCC programmed (a clean suite stop)."""
@@ -290,6 +350,7 @@ class Runner:
                 plan = self.reconciler.plan_audit()
                 results = await self._perform(plan)
                 errors = self.reconciler.commit_audit(plan, results)
+                await self._refresh_kit()
         repairs = sum(r.ok for r in results)
         for result in results:
             if result.ok:

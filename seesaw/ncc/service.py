@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import grpc
 
@@ -116,8 +116,18 @@ class NCCService(ncc_pb2_grpc.NCCServicer):
         """seesaw-ha leads now: the LB interface up and announced at once, ahead of the engine's Apply
         (seesaw.ha.lb_takeover; the rules that keep the engine's word last are in runner.takeover)."""
         await self._require_ready(context)
-        why = await self._runner.takeover(request.leader_since_unix_ms)
+        why = await self._runner.takeover(request.leader_since_unix_ms, request.raised_kit)
         return ncc_pb2.TakeoverReply(raised=not why, reason=why)
+
+    async def WatchTakeover(
+        self, request: common_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ncc_pb2.TakeoverKit]:
+        """The takeover kit now and on every change (runner.kits), for seesaw-ha to carry out itself."""
+        async for serial, kit in self._runner.kits():
+            if kit is None:
+                yield ncc_pb2.TakeoverKit(serial=serial)
+            else:
+                yield ncc_pb2.TakeoverKit(interface=kit.interface, index=kit.index, frames=kit.frames, serial=serial)
 
     async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
         if not self._runner.ready:

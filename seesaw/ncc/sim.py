@@ -28,7 +28,7 @@ import errno
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 
-from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.dataplane import DataplaneError, KernelState, TakeoverKit
 from seesaw.ncc.model import (
     SCHEDULERS,
     VIP,
@@ -51,13 +51,17 @@ from seesaw.ncc.model import (
 from seesaw.ncc.steps import Op, Step, StepResult
 
 _VERB = {Op.ADD: "add", Op.UPDATE: "update", Op.DELETE: "delete"}
+SIM_LINK_INDEX = 999_999  # a takeover kit's stand-in link index
 
 
 class SimDataplane:
     name = "sim"
 
-    def __init__(self, *, schedulers: Iterable[str] = SCHEDULERS, links: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, *, schedulers: Iterable[str] = SCHEDULERS, links: Iterable[str] | None = None, kits: bool = False
+    ) -> None:
         self.schedulers = set(schedulers)
+        self.kits = kits  # offer takeover kits (tests of HA's side only: their index and frames are stand-ins)
         self.links = None if links is None else set(links)
         self.writes = 0
         self.rejected = 0
@@ -120,9 +124,19 @@ class SimDataplane:
             raise DataplaneError(f"interface {interface!r} is down", errno.ENETDOWN)
         self.garps.append((interface, address))
 
-    def express(self, steps: Sequence[Step]) -> bool:
+    def takeover_kit(self, lb: LBInterface) -> TakeoverKit | None:
+        """With `kits`: a kit for `lb` when it is held down exactly so, the index and the frames stand-ins
+        (the sim has no kernel link: a real HA must never be given one, hence off by default)."""
+        if not self.kits or self._objects.get((Kind.LB, lb.name)) != lb or lb.up:
+            return None
+        vips = [spec for spec in self._objects.values() if isinstance(spec, VIP) and spec.type is VIPType.UNICAST]
+        frames = [f"announce {address}".encode() for address in (lb.cluster_vip_ipv4, *(v.address for v in vips))]
+        return TakeoverKit(lb.name, SIM_LINK_INDEX, tuple(frames))
+
+    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
         """A takeover's fast path, as the host part's: an LB interface held down exactly as a step's old
-        spec goes up at once (nothing else); True if one did."""
+        spec goes up at once (nothing else); True if one did. (`raised`, HA's kit carried out, changes
+        nothing: the sim's link is not one HA could have set up.)"""
         raised = False
         for step in steps:
             held = self._objects.get(step.ref)

@@ -322,10 +322,24 @@ class LBDownRequest(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class TakeoverRequest(_message.Message):
-    __slots__ = ("leader_since_unix_ms",)
+    __slots__ = ("leader_since_unix_ms", "raised_kit")
     LEADER_SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    RAISED_KIT_FIELD_NUMBER: _ClassVar[int]
     leader_since_unix_ms: int
-    def __init__(self, leader_since_unix_ms: _Optional[int] = ...) -> None: ...
+    raised_kit: int
+    def __init__(self, leader_since_unix_ms: _Optional[int] = ..., raised_kit: _Optional[int] = ...) -> None: ...
+
+class TakeoverKit(_message.Message):
+    __slots__ = ("interface", "index", "frames", "serial")
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    interface: str
+    index: int
+    frames: _containers.RepeatedScalarFieldContainer[bytes]
+    serial: int
+    def __init__(self, interface: _Optional[str] = ..., index: _Optional[int] = ..., frames: _Optional[_Iterable[bytes]] = ..., serial: _Optional[int] = ...) -> None: ...
 
 class TakeoverReply(_message.Message):
     __slots__ = ("raised", "reason")

@@ -75,6 +75,11 @@ class NCCStub:
                 request_serializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.SerializeToString,
                 response_deserializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.FromString,
                 _registered_method=True)
+        self.WatchTakeover = channel.unary_stream(
+                '/seesaw.ncc.NCC/WatchTakeover',
+                request_serializer=seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverKit.FromString,
+                _registered_method=True)
 
 
 class NCCServicer:
@@ -133,6 +138,13 @@ class NCCServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchTakeover(self, request, context):
+        """The takeover kit now, then each time it changes (seesaw-ha keeps this open).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NCCServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -175,6 +187,11 @@ def add_NCCServicer_to_server(servicer, server):
                     servicer.Takeover,
                     request_deserializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.FromString,
                     response_serializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.SerializeToString,
+            ),
+            'WatchTakeover': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchTakeover,
+                    request_deserializer=seesaw_dot_pb_dot_common__pb2.Empty.FromString,
+                    response_serializer=seesaw_dot_pb_dot_ncc__pb2.TakeoverKit.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -393,6 +410,33 @@ class NCC:
             '/seesaw.ncc.NCC/Takeover',
             seesaw_dot_pb_dot_ncc__pb2.TakeoverRequest.SerializeToString,
             seesaw_dot_pb_dot_ncc__pb2.TakeoverReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchTakeover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/seesaw.ncc.NCC/WatchTakeover',
+            seesaw_dot_pb_dot_common__pb2.Empty.SerializeToString,
+            seesaw_dot_pb_dot_ncc__pb2.TakeoverKit.FromString,
             options,
             channel_credentials,
             insecure,

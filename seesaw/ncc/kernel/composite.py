@@ -11,8 +11,9 @@
 * `inline_safe(steps)` (see dataplane.py): True if every part the steps go to
   says so for its own steps; a part without the method never is.
 * `send_gratuitous_arp` goes to the part that owns the LB interface (the host part).
-* `express(steps)`: a takeover's first moves (LB interface up, the burst), to the part that owns the
-  LB interface if it has them; the runner's express lane (runner.py).
+* `express(steps, raised)`: a takeover's first moves (LB interface up, the burst), to the part that owns
+  the LB interface if it has them; the runner's express lane (runner.py). `takeover_kit(lb)`: the same
+  moves made ready for HA (dataplane.TakeoverKit), from that part too.
 * `close` closes every part.
 """
 
@@ -22,9 +23,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.dataplane import DataplaneError, KernelState, TakeoverKit
 from seesaw.ncc.kernel.part import Announcer, Part
-from seesaw.ncc.model import IPAddress, Kind
+from seesaw.ncc.model import IPAddress, Kind, LBInterface
 from seesaw.ncc.steps import Step, StepResult
 
 log = logging.getLogger("seesaw.ncc")
@@ -88,11 +89,16 @@ class KernelDataplane:
             raise DataplaneError(f"the {self.name} dataplane has no part that announces addresses")
         self._announcer.send_gratuitous_arp(interface, address)
 
-    def express(self, steps: Sequence[Step]) -> bool:
+    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
         """The LB interface part's takeover fast path, ahead of the steps' own apply (best effort); True if
-        it raised the LB interface."""
+        it raised (`raised`: announced) the LB interface."""
         express = getattr(self._owner.get(Kind.LB), "express", None)
-        return bool(express(steps)) if callable(express) else False
+        return bool(express(steps, raised)) if callable(express) else False
+
+    def takeover_kit(self, lb: LBInterface) -> TakeoverKit | None:
+        """The LB interface part's takeover kit for `lb`, if it makes them."""
+        kit = getattr(self._owner.get(Kind.LB), "takeover_kit", None)
+        return cast(TakeoverKit | None, kit(lb)) if callable(kit) else None
 
     def close(self) -> None:
         for part in self.parts:

@@ -29,7 +29,7 @@ from typing import Any
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.dataplane import DataplaneError, KernelState, TakeoverKit
 from seesaw.ncc.kernel import host_messages as messages
 from seesaw.ncc.kernel.host_garp import announcement, send_frames
 from seesaw.ncc.kernel.host_observe import LOOPBACK, lb_links, observe
@@ -56,7 +56,7 @@ from seesaw.ncc.kernel.host_reannounce import Reannouncer
 from seesaw.ncc.kernel.host_rtnl import Rtnl
 from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_snapshot
 from seesaw.ncc.kernel.host_sysctl import PROC_SYS, SysctlWriter
-from seesaw.ncc.model import IPAddress, Kind
+from seesaw.ncc.model import LB_PARTITION, IPAddress, Kind, LBInterface
 from seesaw.ncc.steps import Op, Step, StepResult
 
 log = logging.getLogger("seesaw.ncc.host")
@@ -117,16 +117,40 @@ class HostNetwork:
         with self._rtnl() as ipr:
             return KernelState(observe(self._snapshot(ipr)))
 
-    def express(self, steps: Sequence[Step]) -> bool:
+    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
         """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done);
-        True if it raised an LB interface.
+        True if it raised an LB interface (or, `raised`: HA set it up itself, announced it).
 
         Called on the runner's express lane, beside a read in another thread: it shares nothing with
         `read` (its own plain rtnetlink socket, the reannouncer).
         """
-        raised, announced = self._takeover_first(steps)
+        up, announced = self._takeover_first(steps, raised)
         self._expressed |= announced
-        return bool(raised)
+        return bool(up or (raised and announced))
+
+    def takeover_kit(self, lb: LBInterface) -> TakeoverKit | None:
+        """The fast path's moves for LB interface `lb` (as applied: down), ready for HA to carry out itself
+        the moment it leads: the link's index and the burst's frames. None when the fast path would not
+        take it (the link is not as NCC set it up) or it cannot be read now."""
+        step = Step(Op.UPDATE, LB_PARTITION, dataclasses.replace(lb, up=True), lb)
+        try:
+            with self._open_fast() as rtnl:
+                snapshot = rtnl.link_snapshot(lb.name)
+        except OSError as err:
+            log.debug("no takeover kit for %s (%s)", lb.name, err)
+            return None
+        link = snapshot.link(lb.name)
+        ops = takeover_ops(step, snapshot)
+        if link is None or not ops:
+            return None
+        frames = [
+            frame
+            for op in ops
+            if isinstance(op, Announce)
+            for address in op.addresses
+            for frame in announcement(link.mac, address, op.burst)
+        ]
+        return TakeoverKit(link.name, link.index, tuple(frames))
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
@@ -147,13 +171,13 @@ class HostNetwork:
                     snapshot = self._snapshot(ipr)
         return results
 
-    def _takeover_first(self, steps: Sequence[Step]) -> tuple[frozenset[str], frozenset[str]]:
+    def _takeover_first(self, steps: Sequence[Step], by_ha: bool = False) -> tuple[frozenset[str], frozenset[str]]:
         """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links raised
         and those announced.
 
         On a plain rtnetlink socket (host_rtnl): the link and its addresses read, the link set up, the burst
         sent, before pyroute2 is even opened. Best effort: whatever fails here, the step itself does (or
-        reports) it again.
+        reports) it again. `by_ha`: HA set the links up itself a moment ago (a takeover kit); the burst is left.
         """
         raising = [step for step in steps if step.kind is Kind.LB and step.op is Op.UPDATE]
         if not raising:
@@ -164,7 +188,7 @@ class HostNetwork:
             with self._open_fast() as rtnl:
                 for step in raising:
                     snapshot = rtnl.link_snapshot(step.spec.key)
-                    for op in takeover_ops(step, snapshot) or ():
+                    for op in takeover_ops(step, snapshot, by_ha) or ():
                         match op:
                             case SetLink(name=name, up=True):
                                 link = _link(snapshot, name)

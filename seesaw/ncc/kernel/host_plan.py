@@ -241,13 +241,14 @@ def ensure_lb(lb: LBInterface, snapshot: Snapshot) -> list[HostOp]:
     return ops
 
 
-def takeover_ops(step: Step, snapshot: Snapshot) -> list[HostOp] | None:
+def takeover_ops(step: Step, snapshot: Snapshot, raised: bool = False) -> list[HostOp] | None:
     """A takeover's first moves, from links and addresses alone: link up and the announcement burst.
 
     Only for a step that raises an LB interface NCC already set up exactly as asked (the same spec but for
     `up`, its record on the link, the right MAC, the link down); None otherwise. The step itself runs
     after, as usual (routes, VLANs, checks), and finds the link up: the clients move to this node without
-    waiting for the rest to be read and planned.
+    waiting for the rest to be read and planned. `raised`: HA has just set the link up itself (its takeover
+    kit): the link may be up, and then the burst is what is left.
     """
     spec, old = step.spec, step.old
     if step.op is not Op.UPDATE or not isinstance(spec, LBInterface) or not isinstance(old, LBInterface):
@@ -256,13 +257,13 @@ def takeover_ops(step: Step, snapshot: Snapshot) -> list[HostOp] | None:
         return None
     link = snapshot.link(spec.name)
     record = decode_lb(link.name, link.alias) if link is not None else None
-    if link is None or link.up or record is None or record.lb != dataclasses.replace(spec, up=False):
+    if link is None or (link.up and not raised) or record is None or record.lb != dataclasses.replace(spec, up=False):
         return None
     if link.mac != (spec.vmac if spec.use_vmac else (record.mac or link.mac)):
         return None
     addresses = [vip.ip for vip in _cluster_vips(spec)]
     addresses += [a.interface.ip for a in global_addresses(snapshot, link) if a.interface.ip not in addresses]
-    ops: list[HostOp] = [SetLink(spec.name, up=True)]
+    ops: list[HostOp] = [] if link.up else [SetLink(spec.name, up=True)]
     if addresses:
         ops.append(Announce(spec.name, tuple(addresses), burst=True))
     return ops

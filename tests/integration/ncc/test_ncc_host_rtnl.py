@@ -1,20 +1,26 @@
 """The takeover's plain rtnetlink socket (seesaw.ncc.kernel.host_rtnl) on a real kernel: it reads a link and its
 addresses as pyroute2 does, sets it up and down, says why not; and a takeover goes through it."""
 
+import asyncio
 import errno
 import logging
 import os
+import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from ncc_host_lab import CLUSTER_VIP, Node, inside, lab, sh, wait_for
 from pyroute2 import IPRoute
 
+from seesaw.ha import lb_raise
+from seesaw.ha.lb_takeover import LBTakeover
 from seesaw.ncc.kernel.host_rtnl import RTMGRP_LINK, Rtnl, RtnlError
 from seesaw.ncc.kernel.host_snapshot import read_addresses, read_snapshot
 from seesaw.ncc.model import LB_PARTITION, Partition, Request
 from seesaw.ncc.steps import Op, Step
+from seesaw.pb import ncc_pb2
 
 VMAC = "00:00:5e:00:01:3c"
 
@@ -110,4 +116,42 @@ def test_the_express_lane_raises_and_announces_and_the_apply_after_it_finds_it_d
             assert node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb(up=True)]),))).errors == ()
         said = [r.getMessage() for r in caplog.records]
         assert said.count("lb-1: link up (takeover)") == 1, said  # the express lane's; the Apply found it up
+        assert node.audit() == 0
+
+
+def test_a_takeover_kit_carried_out_by_ha_moves_the_client_and_ncc_finds_it_done(caplog: pytest.LogCaptureFixture):
+    """The host part's kit (while down), carried out by HA's own code (seesaw.ha.lb_takeover, lb_raise: link up,
+    the burst, again once the link runs), no NCC in between; then NCC's bookkeeping (express with `raised`: the
+    burst's repeats, no second link up) and the engine's Apply after it, which finds it all done."""
+    with lab() as the_lab:
+        node = Node(the_lab.node)
+        node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb()]),)))
+        sh(f"ip -n {the_lab.client} neigh replace {CLUSTER_VIP} lladdr 02:00:00:00:00:99 dev eth0 nud stale")
+        with inside(the_lab.node):
+            kit = node.dataplane.takeover_kit(the_lab.lb())
+            assert kit is not None and kit.interface == "lb-1" and kit.index == socket.if_nametoindex("lb-1")
+            assert kit.frames and len(kit.frames) % 2 == 0  # the burst: a request and a reply per address
+            with pytest.raises(OSError) as wrong:
+                lb_raise.set_link_up("lb-1", kit.index + 100)  # a link made again meanwhile: left alone
+            assert wrong.value.errno == errno.ENODEV
+
+            async def lead() -> None:
+                takeover = LBTakeover(Path("/nonexistent/ncc.sock"), call_timeout=0.1)  # no NCC: HA alone
+                takeover.kit = ncc_pb2.TakeoverKit(
+                    interface=kit.interface, index=kit.index, frames=kit.frames, serial=1
+                )
+                takeover.takeover(1_000)
+                await asyncio.sleep(0.3)  # the running link's burst, within RUNNING_WAIT
+                await takeover.close()
+
+            asyncio.run(lead())
+        assert the_lab.link(the_lab.node, "lb-1")["up"]
+        assert wait_for(lambda: the_lab.client_neighbour(str(CLUSTER_VIP)) == VMAC)
+        with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"), inside(the_lab.node):
+            assert node.dataplane.takeover_kit(the_lab.lb()) is None  # up: no kit
+            assert node.dataplane.express([Step(Op.UPDATE, LB_PARTITION, the_lab.lb(up=True), the_lab.lb())], True)
+        with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"):
+            assert node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb(up=True)]),))).errors == ()
+        said = [r.getMessage() for r in caplog.records]
+        assert "lb-1: link up (takeover)" not in said, said  # HA raised it; NCC announced and recorded
         assert node.audit() == 0

@@ -1,13 +1,16 @@
-"""HA tells NCC itself the moment it leads (seesaw/ha/lb_takeover.py, NCC.Takeover).
+"""HA raises the LB interface itself with NCC's kit and tells NCC the moment it leads (seesaw/ha/lb_takeover.py).
 
-A real NCC service (grpc.aio over a Unix socket, the runner, a sim dataplane with the fast path) and the
-real client, connected before any takeover.
+A real NCC service (grpc.aio over a Unix socket, the runner, a sim dataplane with the fast path, and with
+kits where HA's side is tested: its link index and frames are stand-ins, so HA's two system calls are noted
+instead of made) and the real client, connected before any takeover.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from test_ha_lb_release import held, lb, ncc
 
 from seesaw.common import paths
 from seesaw.ha.lb_takeover import LBTakeover
-from seesaw.ncc.sim import SimDataplane
+from seesaw.ncc.sim import SIM_LINK_INDEX, SimDataplane
 from seesaw.pb import ncc_pb2
 
 
@@ -71,3 +74,105 @@ def test_without_ncc_the_call_fails_quietly(tmp_path: Path, caplog: pytest.LogCa
         asyncio.run(scenario())
     (said,) = [r.getMessage() for r in caplog.records if "did not take the takeover call" in r.getMessage()]
     assert "the engine's Apply raises the LB interface" in said
+
+
+async def offered(takeover: LBTakeover) -> ncc_pb2.TakeoverKit:
+    while takeover.kit is None:
+        await asyncio.sleep(0.01)
+    return takeover.kit
+
+
+class Kernel:
+    """HA's two system calls, noted (or refused with `refuse`)."""
+
+    def __init__(self, refuse: OSError | None = None) -> None:
+        self.refuse = refuse
+        self.calls: list[tuple[str, object, object]] = []
+
+    def set_link_up(self, interface: str, index: int) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.calls.append(("up", interface, index))
+
+    def send_frames(self, interface: str, frames: Sequence[bytes]) -> None:
+        self.calls.append(("send", interface, tuple(frames)))
+
+
+def test_ha_raises_the_lb_interface_itself_with_nccs_kit_and_ncc_records_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kernel = Kernel()
+
+    async def scenario() -> None:
+        sim = SimDataplane(kits=True)
+        async with ncc(tmp_path, sim) as stub:
+            takeover = LBTakeover(
+                paths.socket_path(tmp_path, "ncc"),
+                set_link_up=kernel.set_link_up,
+                send_frames=kernel.send_frames,
+                watch_links=lambda: None,
+            )
+            takeover.connect()
+            try:
+                down = lb(up=False)
+                down.ha_since_unix_ms = 2_000
+                await stub.Apply(ncc_pb2.ApplyRequest(lb=down, has_lb=True))  # BACKUP: NCC offers a kit
+                kit = await asyncio.wait_for(offered(takeover), 5)
+                takeover.takeover(3_000)  # LEADER: the kit carried out at once, then NCC told
+                assert kernel.calls == [("up", "eth1", SIM_LINK_INDEX), ("send", "eth1", (b"announce 192.0.2.100",))]
+                assert takeover.kit is None  # used once
+                await asyncio.wait_for(replied(takeover, 1), 5)
+                assert takeover.replies[-1].raised and held(sim).up and kit.serial > 0
+            finally:
+                await takeover.close()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(scenario())
+    assert "after HA raised it (kit " in caplog.text and "eth1 up and announced by HA itself" in caplog.text
+
+
+def test_a_kit_ha_cannot_carry_out_leaves_the_raising_to_ncc(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    kernel = Kernel(refuse=OSError(errno.ENODEV, "'eth1' is link 12 now, not 999999"))
+
+    async def scenario() -> None:
+        sim = SimDataplane(kits=True)
+        async with ncc(tmp_path, sim) as stub:
+            takeover = LBTakeover(
+                paths.socket_path(tmp_path, "ncc"),
+                set_link_up=kernel.set_link_up,
+                send_frames=kernel.send_frames,
+                watch_links=lambda: None,
+            )
+            takeover.connect()
+            try:
+                await stub.Apply(ncc_pb2.ApplyRequest(lb=lb(up=False), has_lb=True))
+                await asyncio.wait_for(offered(takeover), 5)
+                takeover.takeover(3_000)
+                await asyncio.wait_for(replied(takeover, 1), 5)
+                assert takeover.replies[-1].raised and held(sim).up  # NCC raised it, at HA's word
+            finally:
+                await takeover.close()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(scenario())
+    assert "eth1 not raised by HA itself ('eth1' is link 12 now, not 999999): NCC raises it" in caplog.text
+    assert "raising the LB interface at HA's word" in caplog.text
+
+
+def test_the_kit_goes_when_ncc_goes(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        takeover = LBTakeover(paths.socket_path(tmp_path, "ncc"), watch_retry=(0.05, 0.1))
+        takeover.connect()
+        try:
+            async with ncc(tmp_path, SimDataplane(kits=True)) as stub:
+                await stub.Apply(ncc_pb2.ApplyRequest(lb=lb(up=False), has_lb=True))
+                await asyncio.wait_for(offered(takeover), 5)
+            for _ in range(200):  # NCC stopped: a kit nobody stands behind is not kept
+                if takeover.kit is None:
+                    break
+                await asyncio.sleep(0.01)
+            assert takeover.kit is None
+        finally:
+            await takeover.close()
+
+    asyncio.run(scenario())

@@ -1,8 +1,13 @@
-"""How an HAConfig from the engine becomes the election's config and the socket's destinations."""
+"""How an HAConfig from the engine becomes the election's config and the socket's destinations; the order
+in which a node carries out the election's actions."""
+
+import asyncio
 
 import pytest
 
-from seesaw.ha.node import election_config, link_config
+from seesaw.common.clock import FakeClock
+from seesaw.ha import machine as m
+from seesaw.ha.node import Node, election_config, link_config
 from seesaw.pb import ha_pb2
 
 
@@ -51,3 +56,26 @@ def test_bad_configs_say_what_to_fix(fields, message):
 def test_bad_peer_address():
     with pytest.raises(ValueError):
         link_config(ha_config(unicast_peers=["peer-host"]))
+
+
+def test_the_first_advert_goes_out_before_the_takeover():
+    """A leader's first advert is on the wire before HA raises the LB interface (its kit's system calls can
+    wait on the kernel's rtnl lock): the peer hears the new master first, then the clients are called over."""
+    sent: list[object] = []
+    order: list[str] = []
+
+    class Wire:
+        def send(self, advert: object) -> None:
+            sent.append(advert)
+            order.append("advert")
+
+    async def scenario() -> None:
+        node = Node(FakeClock())
+        node._machine = m.Machine(election_config(ha_config()), FakeClock())
+        node._socket = Wire()  # type: ignore[assignment]
+        node.on_leader = lambda since_unix_ms: order.append("takeover")
+        node._run([m.BecomeLeader(), m.SendAdvert(advert=object()), m.ReportStatus()])  # the machine's order
+        node._cancel_timer()
+
+    asyncio.run(scenario())
+    assert order == ["advert", "takeover"]

@@ -63,3 +63,13 @@ def test_a_different_record_is_not_raised_behind_the_plans_back():
     snap = standby(dataclasses.replace(lb, cluster_vip_ipv4=ip("10.0.0.11")))  # recorded with another VIP
     assert takeover_ops(raise_(lb), snap) is None
     assert takeover_ops(raise_(lb), fresh_host()) is None
+
+
+def test_after_ha_raised_it_with_its_kit_the_burst_is_what_is_left():
+    lb = the_lb(use_vmac=True)
+    snap = standby(lb)
+    full = takeover_ops(raise_(lb), snap, raised=True)  # HA said so, but the link is down: raise it all the same
+    assert full is not None and full[0] == SetLink("lb-1", up=True)
+    snap.links[LB] = dataclasses.replace(snap.links[LB], up=True)
+    assert takeover_ops(raise_(lb), snap, raised=True) == full[1:]  # the burst (and its repeats) alone
+    assert takeover_ops(raise_(lb), snap) is None  # up, and not by HA's kit: the usual way

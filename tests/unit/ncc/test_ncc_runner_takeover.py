@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 from ncc_build import pb_lb
 
 from seesaw.common.clock import FakeClock
+from seesaw.ncc.dataplane import TakeoverKit
 from seesaw.ncc.model import LBInterface
 from seesaw.ncc.runner import Runner
-from seesaw.ncc.sim import SimDataplane
-from seesaw.pb import ncc_pb2
+from seesaw.ncc.sim import SIM_LINK_INDEX, SimDataplane
+from seesaw.pb import common_pb2, ncc_pb2
 
 
 def lb(up: bool, since: int) -> ncc_pb2.ApplyRequest:
@@ -74,5 +76,47 @@ def test_audits_leave_the_lb_interface_be_while_the_engines_apply_is_due() -> No
         runner, _ = await standing_by()
         assert await runner.takeover(2000) == ""
         assert await runner.audit() == 0
+
+    asyncio.run(scenario())
+
+
+async def next_kit(kits: AsyncIterator[tuple[int, TakeoverKit | None]]) -> tuple[int, TakeoverKit | None]:
+    return await asyncio.wait_for(anext(kits), 1)
+
+
+def test_a_takeover_kit_is_offered_while_the_lb_interface_is_down_as_set_up() -> None:
+    async def scenario() -> None:
+        sim = SimDataplane(kits=True)
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        kits = runner.kits()
+        assert (await next_kit(kits))[1] is None  # no LB interface yet
+        await runner.apply_pb(lb(up=False, since=1000))  # BACKUP: the LB interface set up, down
+        serial, kit = await next_kit(kits)
+        assert kit is not None and (kit.interface, kit.index) == ("eth1", SIM_LINK_INDEX)
+        assert kit.frames == (b"announce 192.0.2.100",)
+        vip = ncc_pb2.Partition(name="web", vips=[ncc_pb2.VIP(address="192.0.2.1", type=common_pb2.VIP_UNICAST)])
+        await runner.apply_pb(ncc_pb2.ApplyRequest(partitions=[vip]))  # a unicast VIP: announced too
+        serial, kit = await next_kit(kits)
+        assert kit is not None and kit.frames == (b"announce 192.0.2.100", b"announce 192.0.2.1")
+
+        assert await runner.takeover(2000, raised_kit=serial) == ""  # HA carried it out: NCC records it
+        assert [s.new.up for s in sim.expressed] == [True]
+        assert (await next_kit(kits))[1] is None  # up: withdrawn
+        await runner.apply_pb(lb(up=True, since=2000))
+        await runner.apply_pb(lb(up=False, since=3000))  # BACKUP again: a new kit
+        later, kit = await next_kit(kits)
+        assert kit is not None and later > serial
+
+    asyncio.run(scenario())
+
+
+def test_no_kit_from_a_dataplane_that_makes_none() -> None:
+    async def scenario() -> None:
+        runner, _ = await standing_by()  # the sim without kits
+        kits = runner.kits()
+        assert (await next_kit(kits))[1] is None
+        with pytest.raises(TimeoutError):
+            await next_kit(kits)  # nothing changes: nothing offered
 
     asyncio.run(scenario())

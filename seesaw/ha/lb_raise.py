@@ -1,0 +1,113 @@
+"""The system calls of a takeover kit, made by HA itself: a link set up, frames sent on it, again once it runs.
+
+NCC makes the kit while this node is backup (the LB interface's name and
+index, the gratuitous ARP burst as whole frames; seesaw/ncc/runner.py
+`kits`); HA carries it out the moment it leads, in its own realtime process,
+as keepalived does: one RTM_NEWLINK on a plain rtnetlink socket and a few
+sends on an AF_PACKET socket, well under a millisecond, with no hop to
+another process first. Nothing here decides anything: NCC did, against the
+kernel as it found it; the link's name is checked against its index, so a
+link made again meanwhile (a new index) is left alone.
+
+A link just set up can send at once, but the far end may not forward yet (a
+bridge or switch port starts forwarding when the carrier comes back, in the
+same kernel run, linkwatch, that marks our link running). So the burst goes
+again the moment the link runs: `watch_links` subscribes to link changes
+before the link is set up, and `runs` reads a notification (or the link's
+flags) for it. NCC's own repeats follow as well (seesaw/ncc/kernel/
+host_reannounce.py).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+from collections.abc import Sequence
+
+RTM_NEWLINK = 16
+NLMSG_ERROR = 2
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+IFF_UP = 0x1
+IFF_RUNNING = 0x40
+RTMGRP_LINK = 0x1
+SIOCGIFFLAGS = 0x8913
+_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
+_IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
+ACK_TIMEOUT = 1.0
+
+
+def set_link_up(interface: str, index: int) -> None:
+    """Set link `index` up, if it is still named `interface`; OSError (with the errno) if not or if refused."""
+    try:
+        current = socket.if_nametoindex(interface)
+    except OSError as err:
+        raise OSError(errno.ENODEV, f"no link named {interface!r} any more") from err
+    if current != index:
+        raise OSError(errno.ENODEV, f"{interface!r} is link {current} now, not {index}")
+    body = _IFINFO.pack(socket.AF_UNSPEC, 0, index, IFF_UP, IFF_UP)
+    message = _HEADER.pack(_HEADER.size + len(body), RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+        sock.settimeout(ACK_TIMEOUT)
+        sock.bind((0, 0))
+        sock.send(message)
+        reply = sock.recv(1 << 12)
+    _check_ack(reply)
+
+
+def _check_ack(reply: bytes) -> None:
+    if len(reply) < _HEADER.size + 4:
+        raise OSError(errno.EIO, "short rtnetlink reply")
+    _, kind, _, _, _ = _HEADER.unpack_from(reply)
+    if kind != NLMSG_ERROR:
+        raise OSError(errno.EIO, f"unexpected rtnetlink reply type {kind}")
+    (code,) = struct.unpack_from("=i", reply, _HEADER.size)
+    if code:
+        raise OSError(-code, os.strerror(-code))
+
+
+def send_frames(interface: str, frames: Sequence[bytes]) -> None:
+    """Send whole Ethernet frames on `interface`; OSError if it cannot."""
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
+        sock.bind((interface, 0))
+        for frame in frames:
+            sock.send(frame)
+
+
+def watch_links() -> socket.socket:
+    """A non-blocking rtnetlink socket told of every link change in this network namespace (RTMGRP_LINK)."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    try:
+        sock.bind((0, RTMGRP_LINK))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def runs(interface: str) -> bool:
+    """Whether `interface` runs now (IFF_RUNNING: carrier on, activated by the kernel)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", interface.encode()[:15], 0)
+        reply = fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request)
+    (flags,) = struct.unpack_from("H", reply, 16)
+    return bool(flags & IFF_RUNNING)
+
+
+def running_in(data: bytes, index: int) -> bool:
+    """Whether rtnetlink notifications `data` say link `index` runs."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _, _, _ = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size:
+            break
+        if kind == RTM_NEWLINK and offset + _HEADER.size + _IFINFO.size <= len(data):
+            _, _, link, flags, _ = _IFINFO.unpack_from(data, offset + _HEADER.size)
+            if link == index and flags & IFF_RUNNING:
+                return True
+        offset += (length + 3) & ~3
+    return False

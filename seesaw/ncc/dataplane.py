@@ -76,6 +76,10 @@ class DataplaneError(Exception):
 # LB interface `lb` (as applied, down) made ready for HA to carry out itself, or None.
 
 
+class StaleRead(DataplaneError):
+    """A read made beside an apply (off the dataplane's lock) may be older than the kernel: not taken in."""
+
+
 class Dataplane(Protocol):
     name: str
 

@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
-from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState, TakeoverKit
+from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState, StaleRead, TakeoverKit
 from seesaw.ncc.model import LB_PARTITION, IPAddress, Kind, LBInterface, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
@@ -332,12 +332,18 @@ class Runner:
 
         The read goes part by part where the dataplane has parts (`read_parts`), each part's read under
         the lock on its own: an Apply (a takeover, a flipped backend) waits for one part's read at most,
-        not for the whole state (seconds at 10,000 services). If an Apply wrote meanwhile, what was read
-        may be stale: this round repairs nothing, and the next audit reads again.
+        not for the whole state. A part that can read off the lock (`prepare_read`: the nftables services
+        part lists its tables through the `nft` program, seconds at 10,000 services) does, beside Applies,
+        and only takes its read in under the lock. If an Apply wrote meanwhile, what was read may be
+        stale: this round repairs nothing, and the next audit reads again.
         """
         written = (self.reconciler.writes_total, self._takeovers.overtaken)
         with _collector_paused() as size:
-            state = await self._read_in_parts()
+            try:
+                state = await self._read_in_parts()
+            except StaleRead as err:
+                log.debug("audit: %s; next round", err)
+                return 0
             size.append(len(state.objects))
             async with self._lock.hold("audit: repair"):
                 if (self.reconciler.writes_total, self._takeovers.overtaken) != written:
@@ -367,8 +373,14 @@ class Runner:
         for read in reads:
             owner = getattr(read, "__self__", None)
             part = type(owner).__name__ if owner is not None else "the dataplane"
-            async with self._lock.hold(f"audit: read of {part}", read=True):
-                found = await _in_thread(read)
+            prepare = getattr(owner, "prepare_read", None)
+            take_in = await _in_thread(prepare) if callable(prepare) else None  # off the lock, beside Applies
+            if take_in is not None:
+                async with self._lock.hold(f"audit: taking in the read of {part}", read=True):
+                    found = take_in()  # StaleRead if an Apply changed the part meanwhile
+            else:
+                async with self._lock.hold(f"audit: read of {part}", read=True):
+                    found = await _in_thread(read)
             state.add(found)
         return state
 

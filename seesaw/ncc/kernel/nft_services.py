@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from seesaw.ncc.dataplane import DataplaneError, KernelState
+from seesaw.ncc.dataplane import DataplaneError, KernelState, StaleRead
 from seesaw.ncc.kernel import nft_render, nft_stats
 from seesaw.ncc.kernel.host_record import decode_lb
+from seesaw.ncc.kernel.nft_command import NftCommand, nft_program
 from seesaw.ncc.kernel.nft_exec import Nft, NftError, Runner
 from seesaw.ncc.kernel.nft_ledger import Ledger, Route, Staged
 from seesaw.ncc.kernel.nft_parse import Listing, parse_text, table_names
@@ -139,10 +140,48 @@ class NftServices:
         self._sender: ThreadPoolExecutor | None = None
         self._probes = probes if probes is not None else ProbeRouting()
         self._probes_stale = True  # the marks' routing may differ from what our tables hold: sync at the next apply
+        self._reader: tuple[Runner, ProbeRouting] | None = None  # the audit's own (prepare_read)
+        self._applying = False
+        self._applies = 0
 
     def read(self) -> KernelState:
-        listing = self._listing()
-        ledger = self._ledger
+        return self._read(self._nft, self._probes)()
+
+    def prepare_read(self) -> Callable[[], KernelState] | None:
+        """The audit's read, all but its last step, for the runner to make off the dataplane's lock (beside
+        Applies): our tables listed by the `nft` program in a process of its own (libnftables would hold
+        NCC's one library lock, and every transaction behind it, for seconds at 10,000 services), parsed
+        into a fresh ledger, the counters and the marks' routing read. Returns the last step, to run under
+        the lock: the fresh ledger taken in, the objects returned; it raises StaleRead if an apply came
+        meanwhile (what was read may be older than our tables). None without the `nft` program: the
+        runner reads under the lock (`read`).
+        """
+        if self._reader is None:
+            program = nft_program()
+            if program is None:
+                return None
+            self._reader = (NftCommand(program), ProbeRouting())
+        if self._applying:
+            raise StaleRead("an apply is under way")
+        applies = self._applies
+        finish = self._read(*self._reader)
+
+        def take_in() -> KernelState:
+            if self._applying or self._applies != applies:
+                raise StaleRead("nftables changed while it was read")
+            return finish()
+
+        return take_in
+
+    def _read(self, nft: Runner, probes: ProbeRouting) -> Callable[[], KernelState]:
+        """Our tables read through `nft` into a fresh ledger and the marks' routing through `probes`, off
+        this part's state; the returned call takes them in (this part's ledger replaced: O(1)) and returns
+        what the kernel holds."""
+        try:
+            listing = _list(nft)
+        except NftError as err:
+            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
+        ledger = Ledger()
         state = ledger.load(listing)
         state.stats = nft_stats.collect(
             ledger.services,
@@ -150,19 +189,32 @@ class NftServices:
             lambda device, address: ledger.ids.get((device, address)),
             listing.counters,
         )
-        marks = wanted(self._ledger.services.values())
+        marks = wanted(ledger.services.values())
         try:
-            routed = self._probes.routed()
+            routed = probes.routed()
         except ProbeError as err:
             raise DataplaneError(f"reading how DSR healthcheck marks are routed failed: {err}", err.errno) from err
         missing = {probe for probe, backend in marks.items() if routed.get(probe) != backend}
-        self._probes_stale = routed.keys() != marks.keys() or bool(missing)
+        stale = routed.keys() != marks.keys() or bool(missing)
         if missing:  # registered in our tables but not routed: not there (the audit adds them again)
             for ref in [ref for ref, spec in state.objects.items() if _probe_of(spec) in missing]:
                 del state.objects[ref]
-        return state
+
+        def take_in() -> KernelState:
+            self._ledger, self._loaded, self._probes_stale = ledger, True, stale
+            return state
+
+        return take_in
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
+        self._applying = True  # an audit's read made meanwhile is not taken in (prepare_read)
+        try:
+            return self._apply(steps)
+        finally:
+            self._applies += 1
+            self._applying = False
+
+    def _apply(self, steps: Sequence[Step]) -> list[StepResult]:
         if not self._loaded:
             self.read()
         if self._lookup is not None:
@@ -195,21 +247,20 @@ class NftServices:
         if self._lookup is not None:
             self._lookup.close()
         self._probes.close()
+        if self._reader is not None:
+            self._reader[1].close()
         if self._sender is not None:
             self._sender.shutdown()
             self._sender = None
 
-    def _listing(self) -> Listing:
-        try:
-            listing = self._list()
-        except NftError as err:
-            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
-        self._loaded = True
-        return listing
-
     def _reload(self) -> None:
         """Take our tables as they are now, after a refused transaction (what the retry step by step starts from)."""
-        self._ledger.load(self._listing())
+        try:
+            listing = _list(self._nft)
+        except NftError as err:
+            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
+        self._ledger.load(listing)
+        self._loaded = True
 
     def _route_probes(self, results: list[StepResult]) -> list[StepResult]:
         """Route the DSR healthcheck marks our tables now hold; fail the steps of those that cannot be."""
@@ -277,21 +328,23 @@ class NftServices:
         self._ledger.commit(staged)
         return result
 
-    def _list(self) -> Listing:
-        listing = Listing()
-        # Text, not JSON: nft prints a large table faster as text, and parse_text reads it faster.
-        for family, name in table_names(self._nft.list("tables")):
-            ref = f"{family} {name}"
-            if family in ("ip", "ip6") and name == nft_render.NAT_TABLE:
-                listing.merge(parse_text(ref, self._nft.text(f"table {ref}")))
-            elif family == "netdev" and name.startswith(nft_render.DSR_PREFIX):
-                # Terse first: the flow maps may hold a million connections we do not need.
-                table = parse_text(ref, self._nft.text(f"table {ref}", terse=True))
-                listing.merge(table)
-                for name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
-                    kind = "set" if name in nft_render.DSR_SETS else "map"
-                    listing.merge(parse_text(ref, self._nft.text(f"{kind} {ref} {name}")))
-        return listing
+
+def _list(nft: Runner) -> Listing:
+    """Our tables, as `nft` lists them."""
+    listing = Listing()
+    # Text, not JSON: nft prints a large table faster as text, and parse_text reads it faster.
+    for family, name in table_names(nft.list("tables")):
+        ref = f"{family} {name}"
+        if family in ("ip", "ip6") and name == nft_render.NAT_TABLE:
+            listing.merge(parse_text(ref, nft.text(f"table {ref}")))
+        elif family == "netdev" and name.startswith(nft_render.DSR_PREFIX):
+            # Terse first: the flow maps may hold a million connections we do not need.
+            table = parse_text(ref, nft.text(f"table {ref}", terse=True))
+            listing.merge(table)
+            for name in sorted(table.sets.get(ref, set()) - _FLOW_MAPS):
+                kind = "set" if name in nft_render.DSR_SETS else "map"
+                listing.merge(parse_text(ref, nft.text(f"{kind} {ref} {name}")))
+    return listing
 
 
 def _probe_of(spec: Spec | None) -> Probe | None:

@@ -16,6 +16,9 @@ commit, no gRPC):
     noop_writes         the unchanged state applied again: kernel writes (and seconds); baseline: the writes of a
                         replay (every object again, what Seesaw's Go NCC does after an engine restart)
     nft_read_10k        a full read of our tables (what an audit costs); baseline: `nft list table`
+    flip_during_audit_p99  flips (one every 20 ms) while an audit reads the whole state, p99: the audit
+                        lists our tables off NCC's lock (the nft program), so a flip waits for no listing;
+                        baseline: the flips' floor above
 
 IPVS half: bench/reconcile_ipvs.py in the user-mode-linux guest (scripts/run-in-uml),
 its BENCH lines relayed as they are; without --quick, also its one-flip figure in
@@ -35,13 +38,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DESTINATIONS = 4
+FLIP_WINDOW = 10.0  # seconds of flips at most while an audit reads
 INSIDE = "--inside-netns"
 
 
@@ -121,6 +125,9 @@ async def measure_nft(services: int, flips: int, cold_runs: int) -> list[str]:
 
         def inline_safe(self, steps: Sequence[Step]) -> bool:
             return self.part.inline_safe(steps)
+
+        def prepare_read(self) -> Callable[[], KernelState] | None:
+            return self.part.prepare_read()
 
         def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
             raise DataplaneError("this bench has no host-network part", errno.EOPNOTSUPP)
@@ -264,6 +271,38 @@ async def measure_nft(services: int, flips: int, cold_runs: int) -> list[str]:
     nft_text("-j", "list", "table", "ip", "seesaw")
     baseline_read = time.perf_counter() - start
     lines.append(bench_line("nft_read_10k", read, baseline_read, "s", objects=objects))
+
+    # flips while an audit reads the whole state (what a flip meets once an audit interval): the audit lists
+    # our tables off NCC's lock, so a flip waits for no listing; baseline: the flips' floor above
+    during: list[float] = []
+    audit = asyncio.ensure_future(runner.audit())
+    started = time.perf_counter()
+    n = 0
+    while not audit.done() and time.perf_counter() - started < FLIP_WINDOW:  # (a listing a flip interrupted
+        i = (n * 104_729 + 1) % services  # starts again: one every 20 ms would keep it going for ever)
+        message = ncc_pb2.ApplyRequest(partitions=[vserver(i, weight=4 + n % 2)])
+        start = time.perf_counter()
+        outcome = await runner.apply_pb(message)
+        during.append(time.perf_counter() - start)
+        if outcome.errors:
+            raise SystemExit(f"flip during the audit: errors {outcome.errors[:3]}")
+        n += 1
+        await asyncio.sleep(0.02)
+    await audit
+    if not during:
+        raise SystemExit("the audit was over before a flip was made")
+    lines.append(
+        bench_line(
+            "flip_during_audit_p99",
+            p99(during) * 1000,
+            p99(floor) * 1000,
+            "ms",
+            flips=len(during),
+            audit_s=f"{time.perf_counter() - started:.2f}",
+            max=f"{max(during) * 1000:.1f}",
+            dataplane="nft",
+        )
+    )
     part.close()
     return lines
 

@@ -60,6 +60,7 @@ LARGE = 1000  # objects made or read at once, after which the survivors are froz
 HOST_KINDS = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})  # what a takeover kit is made from
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
+OVERTAKEN_AUDITS = 3  # audit rounds in a row an Apply overtook, after which one reads the whole under the lock
 SLOW_WAIT = 0.05  # a call that waited this long for the lock says so, and behind what
 READ_REUSE = 0.25  # a read this recent, with nothing written since, answers a view's read again
 T = TypeVar("T")
@@ -134,6 +135,7 @@ class Runner:
         self._reading: asyncio.Future[KernelState] | None = None  # the read in progress, shared
         self._takeovers: TakeoverOrder[Step] = TakeoverOrder()  # HA's word on the LB interface vs the engine's
         self._last_read: tuple[KernelState, float, int] | None = None  # state, loop time, writes_total then
+        self.overtaken_audits = 0  # audit rounds in a row whose read an Apply overtook (see `audit`)
         self._kit: TakeoverKit | None = None  # the takeover kit HA is offered (see `kits`)
         self._kit_serial = 0
         self._kit_changed = asyncio.Condition()
@@ -335,20 +337,22 @@ class Runner:
         not for the whole state. A part that can read off the lock (`prepare_read`: the nftables services
         part lists its tables through the `nft` program, seconds at 10,000 services) does, beside Applies,
         and only takes its read in under the lock. If an Apply wrote meanwhile, what was read may be
-        stale: this round repairs nothing, and the next audit reads again.
+        stale: this round repairs nothing, and the next audit reads again. After OVERTAKEN_AUDITS such
+        rounds in a row, one reads the whole dataplane under the lock (Applies wait for it that once): on a
+        node whose backends change every few seconds, drift is still found.
         """
         written = (self.reconciler.writes_total, self._takeovers.overtaken)
+        whole = self.overtaken_audits >= OVERTAKEN_AUDITS
         with _collector_paused() as size:
             try:
-                state = await self._read_in_parts()
+                state = await (self._read_whole() if whole else self._read_in_parts())
             except StaleRead as err:
-                log.debug("audit: %s; next round", err)
-                return 0
+                return self._overtaken(str(err))
             size.append(len(state.objects))
             async with self._lock.hold("audit: repair"):
                 if (self.reconciler.writes_total, self._takeovers.overtaken) != written:
-                    log.debug("audit: the dataplane changed while it was read; next round")
-                    return 0
+                    return self._overtaken("the dataplane changed while it was read")
+                self.overtaken_audits = 0
                 if self._takeovers.settling(asyncio.get_running_loop().time()):
                     log.debug("audit: a takeover is under way (the engine's Apply is due); next round")
                     return 0
@@ -364,6 +368,24 @@ class Runner:
         for error in errors:
             log.error("audit: could not repair %s", error)
         return repairs
+
+    def _overtaken(self, why: str) -> int:
+        self.overtaken_audits += 1
+        if self.overtaken_audits >= OVERTAKEN_AUDITS:
+            log.info(
+                "audit: %d rounds in a row overtaken by Applies (%s): the next reads under the lock",
+                self.overtaken_audits,
+                why,
+            )
+        else:
+            log.debug("audit: %s; next round", why)
+        return 0
+
+    async def _read_whole(self) -> KernelState:
+        """The whole dataplane in one read under the lock: the audit's way after OVERTAKEN_AUDITS rounds in a
+        row that Applies overtook (a node whose backends change all the time still has its drift found)."""
+        async with self._lock.hold("audit: the whole read (Applies overtook the last rounds)", read=True):
+            return await _in_thread(self.dataplane.read)
 
     async def _read_in_parts(self) -> KernelState:
         """The whole dataplane, read one part at a time, each under the lock (see `audit`)."""

@@ -14,7 +14,7 @@ from ncc_build import pb_service
 from seesaw.common.clock import FakeClock
 from seesaw.ncc.dataplane import KernelState, StaleRead
 from seesaw.ncc.model import Kind
-from seesaw.ncc.runner import Runner
+from seesaw.ncc.runner import OVERTAKEN_AUDITS, Runner
 from seesaw.ncc.sim import SimDataplane
 from seesaw.ncc.steps import Step, StepResult
 from seesaw.pb import ncc_pb2
@@ -26,6 +26,7 @@ class OffLock(SimDataplane):
         self.release = threading.Event()
         self.preparing = threading.Event()
         self.applies = 0
+        self.prepared = 0
 
     def read_parts(self) -> list[Callable[[], KernelState]]:
         return [self.read]
@@ -35,6 +36,7 @@ class OffLock(SimDataplane):
         return super().apply(steps)
 
     def prepare_read(self) -> Callable[[], KernelState]:
+        self.prepared += 1
         applies, state = self.applies, self.read()
         self.preparing.set()
         self.release.wait(5)
@@ -69,5 +71,30 @@ def test_an_apply_goes_on_while_an_audit_reads_and_the_overtaken_read_repairs_no
 
         sim.release.set()
         assert await runner.audit() == 1  # the next round reads again and repairs the drift
+
+    asyncio.run(scenario())
+
+
+def test_after_rounds_overtaken_in_a_row_an_audit_reads_the_whole_under_the_lock():
+    async def scenario() -> None:
+        sim = OffLock()
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        await runner.apply_pb(web())
+        (dest, *_) = [item for item in sim.read().objects if item[0] is Kind.DESTINATION]
+        sim.tamper_delete(dest)
+        for round_ in range(OVERTAKEN_AUDITS):  # a backend changes during every read
+            sim.release.clear()
+            sim.preparing.clear()
+            audit = asyncio.ensure_future(runner.audit())
+            await asyncio.to_thread(sim.preparing.wait, 5)
+            await runner.apply_pb(web(weight=2 + round_ % 2))
+            sim.release.set()
+            assert await audit == 0
+        assert (sim.prepared, runner.overtaken_audits) == (OVERTAKEN_AUDITS, OVERTAKEN_AUDITS)
+        assert await runner.audit() == 1  # the whole read, under the lock: the drift is found and repaired
+        assert (sim.prepared, runner.overtaken_audits) == (OVERTAKEN_AUDITS, 0)
+        await runner.audit()
+        assert sim.prepared == OVERTAKEN_AUDITS + 1  # and off the lock again
 
     asyncio.run(scenario())

@@ -27,16 +27,11 @@ import socket
 import struct
 from collections.abc import Sequence
 
-RTM_NEWLINK = 16
-NLMSG_ERROR = 2
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-IFF_UP = 0x1
-IFF_RUNNING = 0x40
-RTMGRP_LINK = 0x1
+from seesaw.common.rtnetlink import HEADER as _HEADER
+from seesaw.common.rtnetlink import IFF_RUNNING, IFF_UP, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, RTM_NEWLINK, RTMGRP_LINK
+from seesaw.common.rtnetlink import IFINFO as _IFINFO
+
 SIOCGIFFLAGS = 0x8913
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
-_IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
 ACK_TIMEOUT = 1.0
 
 

@@ -35,8 +35,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from seesaw.common.rtnetlink import RTMGRP_LINK
 from seesaw.ncc.kernel.host_garp import open_sender, send_error
-from seesaw.ncc.kernel.host_rtnl import RTMGRP_LINK, Rtnl
+from seesaw.ncc.kernel.host_rtnl import Rtnl
 
 log = logging.getLogger("seesaw.ncc.host")
 

@@ -28,24 +28,26 @@ import socket
 import struct
 import time
 
-from seesaw.ncc.kernel.host_snapshot import IFF_RUNNING, IFF_UP, Address, Link, Snapshot
+from seesaw.common.rtnetlink import HEADER as _HEADER
+from seesaw.common.rtnetlink import (
+    IFF_RUNNING,
+    IFF_UP,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+)
+from seesaw.common.rtnetlink import IFINFO as _IFINFO
+from seesaw.ncc.kernel.host_snapshot import Address, Link, Snapshot
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_GET_STRICT_CHK = 12
-
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-RTM_NEWLINK = 16
-RTM_GETLINK = 18
-RTM_NEWADDR = 20
-RTM_GETADDR = 22
-
-RTMGRP_LINK = 0x1
-
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-NLM_F_DUMP = 0x300
 
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
@@ -54,8 +56,6 @@ IFA_ADDRESS = 1
 IFA_LOCAL = 2
 IFA_PROTO = 11
 
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
-_IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
 _IFADDR = struct.Struct("=BBBBI")  # ifaddrmsg: family, prefix length, flags, scope, index
 _ATTR = struct.Struct("=HH")  # rtattr: length, type
 _ERROR = struct.Struct("=i")

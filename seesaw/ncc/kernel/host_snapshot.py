@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from seesaw.common.rtnetlink import IFF_RUNNING as IFF_RUNNING  # rtnetlink's, read here and by the host part
+from seesaw.common.rtnetlink import IFF_UP as IFF_UP
 from seesaw.ncc.model import IPAddress
 
-IFF_UP = 0x1
-IFF_RUNNING = 0x40  # operationally up: carrier, and the kernel has activated the link
 MAIN_TABLE = 254
 LOCAL_TABLE = 255
 RT_SCOPE_UNIVERSE = 0

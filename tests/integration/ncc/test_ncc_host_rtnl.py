@@ -14,9 +14,10 @@ import pytest
 from ncc_host_lab import CLUSTER_VIP, Node, inside, lab, sh, wait_for
 from pyroute2 import IPRoute
 
+from seesaw.common.rtnetlink import RTMGRP_LINK
 from seesaw.ha import lb_raise
 from seesaw.ha.lb_takeover import LBTakeover
-from seesaw.ncc.kernel.host_rtnl import RTMGRP_LINK, Rtnl, RtnlError
+from seesaw.ncc.kernel.host_rtnl import Rtnl, RtnlError
 from seesaw.ncc.kernel.host_snapshot import read_addresses, read_snapshot
 from seesaw.ncc.model import LB_PARTITION, Partition, Request
 from seesaw.ncc.steps import Op, Step

@@ -98,6 +98,16 @@ class Kernel:
         self.calls.append(("send", interface, tuple(frames)))
 
 
+def noted(run_dir: Path, kernel: Kernel) -> LBTakeover:
+    """HA's takeover client, its system calls noted by `kernel` (no link watch: the sim has no links)."""
+    return LBTakeover(
+        paths.socket_path(run_dir, "ncc"),
+        set_link_up=kernel.set_link_up,
+        send_frames=kernel.send_frames,
+        watch_links=lambda: None,
+    )
+
+
 def test_ha_raises_the_lb_interface_itself_with_nccs_kit_and_ncc_records_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -106,12 +116,7 @@ def test_ha_raises_the_lb_interface_itself_with_nccs_kit_and_ncc_records_it(
     async def scenario() -> None:
         sim = SimDataplane(kits=True)
         async with ncc(tmp_path, sim) as stub:
-            takeover = LBTakeover(
-                paths.socket_path(tmp_path, "ncc"),
-                set_link_up=kernel.set_link_up,
-                send_frames=kernel.send_frames,
-                watch_links=lambda: None,
-            )
+            takeover = noted(tmp_path, kernel)
             takeover.connect()
             try:
                 down = lb(up=False)
@@ -137,12 +142,7 @@ def test_a_kit_ha_cannot_carry_out_leaves_the_raising_to_ncc(tmp_path: Path, cap
     async def scenario() -> None:
         sim = SimDataplane(kits=True)
         async with ncc(tmp_path, sim) as stub:
-            takeover = LBTakeover(
-                paths.socket_path(tmp_path, "ncc"),
-                set_link_up=kernel.set_link_up,
-                send_frames=kernel.send_frames,
-                watch_links=lambda: None,
-            )
+            takeover = noted(tmp_path, kernel)
             takeover.connect()
             try:
                 await stub.Apply(ncc_pb2.ApplyRequest(lb=lb(up=False), has_lb=True))

@@ -1,0 +1,29 @@
+"""rtnetlink's wire format, the few pieces NCC's host part and HA's takeover speak on plain sockets.
+
+Message types and flags (linux/netlink.h, linux/rtnetlink.h), link flags (linux/if.h), and the
+structs of a message header and a link message. HA and NCC each build their own few messages
+from these (HA does not import NCC).
+"""
+
+from __future__ import annotations
+
+import struct
+
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+RTM_NEWLINK = 16
+RTM_GETLINK = 18
+RTM_NEWADDR = 20
+RTM_GETADDR = 22
+
+RTMGRP_LINK = 0x1
+
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
+
+IFF_UP = 0x1
+IFF_RUNNING = 0x40  # operationally up: carrier, and the kernel has activated the link
+
+HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
+IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change

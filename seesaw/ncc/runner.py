@@ -470,10 +470,25 @@ class Runner:
                 self._reading = None
 
     async def _read_now(self) -> KernelState:
-        async with self._lock.hold("read", read=True):
-            writes = self.reconciler.writes_total
-            with _collector_paused():
-                state = await _in_thread(self.dataplane.read)
+        """A view's read: parts that can read off the lock (`peek`: the nftables services part, through the
+        `nft` program) do, beside Applies; the rest is read under the lock."""
+        writes = self.reconciler.writes_total
+        read_parts = getattr(self.dataplane, "read_parts", None)
+        reads: Sequence[Callable[[], KernelState]] = read_parts() if callable(read_parts) else [self.dataplane.read]
+        state = KernelState()
+        locked: list[Callable[[], KernelState]] = []
+        with _collector_paused():
+            for read in reads:
+                peek = getattr(getattr(read, "__self__", None), "peek", None)
+                found = await _in_thread(peek) if callable(peek) else None
+                if found is None:
+                    locked.append(read)
+                else:
+                    state.add(found)
+            if locked:
+                async with self._lock.hold("read", read=True):
+                    for read in locked:
+                        state.add(await _in_thread(read))
         self._last_read = (state, asyncio.get_running_loop().time(), writes)
         return state
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -140,12 +141,25 @@ class NftServices:
         self._sender: ThreadPoolExecutor | None = None
         self._probes = probes if probes is not None else ProbeRouting()
         self._probes_stale = True  # the marks' routing may differ from what our tables hold: sync at the next apply
-        self._reader: tuple[Runner, ProbeRouting] | None = None  # the audit's own (prepare_read)
+        self._reader: tuple[Runner, ProbeRouting] | None = None  # for reads off the lock (prepare_read, peek)
+        self._reader_lock = threading.Lock()  # an audit's read and a view's may come at once; one at a time
         self._applying = False
         self._applies = 0
 
     def read(self) -> KernelState:
-        return self._read(self._nft, self._probes)()
+        state, take_in = self._read(self._nft, self._probes)
+        take_in()
+        return state
+
+    def peek(self) -> KernelState | None:
+        """What our tables hold now, for a view (`show` and its counters): read as the audit reads them (the
+        `nft` program, off the dataplane's lock, beside Applies) and taken in nowhere. None without the
+        `nft` program (the runner then reads under the lock)."""
+        reader = self._off_lock_reader()
+        if reader is None:
+            return None
+        with self._reader_lock:
+            return self._read(*reader)[0]
 
     def prepare_read(self) -> Callable[[], KernelState] | None:
         """The audit's read, all but its last step, for the runner to make off the dataplane's lock (beside
@@ -156,27 +170,37 @@ class NftServices:
         meanwhile (what was read may be older than our tables). None without the `nft` program: the
         runner reads under the lock (`read`).
         """
+        reader = self._off_lock_reader()
+        if reader is None:
+            return None
+        if self._applying:
+            raise StaleRead("an apply is under way")
+        applies = self._applies
+        with self._reader_lock:
+            state, take = self._read(*reader)
+
+        def take_in() -> KernelState:
+            if self._applying or self._applies != applies:
+                raise StaleRead("nftables changed while it was read")
+            take()
+            return state
+
+        return take_in
+
+    def _off_lock_reader(self) -> tuple[Runner, ProbeRouting] | None:
+        """The `nft` program and a routing reader of their own, for reads off the dataplane's lock; None
+        without the program."""
         if self._reader is None:
             program = nft_program()
             if program is None:
                 return None
             self._reader = (NftCommand(program), ProbeRouting())
-        if self._applying:
-            raise StaleRead("an apply is under way")
-        applies = self._applies
-        finish = self._read(*self._reader)
+        return self._reader
 
-        def take_in() -> KernelState:
-            if self._applying or self._applies != applies:
-                raise StaleRead("nftables changed while it was read")
-            return finish()
-
-        return take_in
-
-    def _read(self, nft: Runner, probes: ProbeRouting) -> Callable[[], KernelState]:
+    def _read(self, nft: Runner, probes: ProbeRouting) -> tuple[KernelState, Callable[[], None]]:
         """Our tables read through `nft` into a fresh ledger and the marks' routing through `probes`, off
-        this part's state; the returned call takes them in (this part's ledger replaced: O(1)) and returns
-        what the kernel holds."""
+        this part's state: what the kernel holds, and the call that takes it in (this part's ledger
+        replaced: O(1))."""
         try:
             listing = _list(nft)
         except NftError as err:
@@ -200,11 +224,10 @@ class NftServices:
             for ref in [ref for ref, spec in state.objects.items() if _probe_of(spec) in missing]:
                 del state.objects[ref]
 
-        def take_in() -> KernelState:
+        def take_in() -> None:
             self._ledger, self._loaded, self._probes_stale = ledger, True, stale
-            return state
 
-        return take_in
+        return state, take_in
 
     def apply(self, steps: Sequence[Step]) -> list[StepResult]:
         self._applying = True  # an audit's read made meanwhile is not taken in (prepare_read)

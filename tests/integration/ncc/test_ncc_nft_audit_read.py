@@ -1,4 +1,5 @@
-"""The audit's read of the nftables services part, made off NCC's dataplane lock (NftServices.prepare_read).
+"""The audit's and the views' reads of the nftables services part, made off NCC's dataplane lock
+(NftServices.prepare_read, peek).
 
 Real tables in a namespace of their own: the read lists them through the `nft` program (a process of its
 own, so libnftables' one lock in NCC's process is not held for the seconds a large listing takes), reads back
@@ -105,5 +106,16 @@ def test_without_the_nft_program_the_audit_reads_under_the_lock(monkeypatch: pyt
     monkeypatch.setattr(nft_services, "nft_program", lambda: None)
     with own_namespace(NS):
         made = NftServices(route=lambda address: None)
-        assert made.prepare_read() is None
+        assert made.prepare_read() is None and made.peek() is None
         made.close()
+
+
+def test_a_views_read_off_the_lock_says_what_the_librarys_read_says_and_takes_nothing_in(
+    part: NftServices,
+) -> None:
+    viewed = part.peek()
+    assert viewed is not None
+    assert viewed.objects == part.read().objects
+    before = part._ledger
+    flip(part, 2)  # the part's ledger is its own: a view's read leaves it alone
+    assert part.peek() is not None and part._ledger is before

@@ -98,3 +98,29 @@ def test_after_rounds_overtaken_in_a_row_an_audit_reads_the_whole_under_the_lock
         assert sim.prepared == OVERTAKEN_AUDITS + 1  # and off the lock again
 
     asyncio.run(scenario())
+
+
+class Peeking(OffLock):
+    """A part that also reads for views off the lock (NftServices.peek); the peek waits for `release`."""
+
+    def peek(self) -> KernelState:
+        state = self.read()
+        self.preparing.set()
+        self.release.wait(5)
+        return state
+
+
+def test_a_views_read_of_a_part_that_peeks_holds_no_lock():
+    async def scenario() -> None:
+        sim = Peeking()
+        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+        await runner.start()
+        await runner.apply_pb(web())
+        view = asyncio.ensure_future(runner.read())
+        await asyncio.to_thread(sim.preparing.wait, 5)  # the view's read is under way
+        outcome = await asyncio.wait_for(runner.apply_pb(web(weight=2)), 1)  # not behind it
+        assert outcome.writes == 2 and not view.done()
+        sim.release.set()
+        assert len((await view).objects) == 3  # the service and its two destinations
+
+    asyncio.run(scenario())

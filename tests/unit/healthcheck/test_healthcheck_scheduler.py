@@ -157,6 +157,11 @@ def test_interval_change_reschedules_from_last_start():
         sched.apply(hc.CheckSet(upsert=[tcp_config(1, server.port, interval_ms=5000)]))
         assert check.started + 5.0 > loop.time()
         assert abs(check.due - (check.started + 5.0)) < 1e-6, "one new interval after the last start"
+        for _ in range(400):  # the run under way when the interval changed finishes, and counts
+            if not check.running:
+                break
+            await asyncio.sleep(0.005)
+        assert not check.running
         before = check.health.successes
         await asyncio.sleep(0.4)
         assert check.health.successes == before, "no run before the new interval has passed"

@@ -15,15 +15,21 @@ RTM_NEWLINK = 16
 RTM_GETLINK = 18
 RTM_NEWADDR = 20
 RTM_GETADDR = 22
+RTM_NEWNEIGH = 28
 
 RTMGRP_LINK = 0x1
 
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
 NLM_F_DUMP = 0x300
+NLM_F_CREATE = 0x400
+
+NTF_USE = 0x01  # a neighbour message that only asks the kernel to resolve the entry (neigh_event_send)
+NDA_DST = 1
 
 IFF_UP = 0x1
 IFF_RUNNING = 0x40  # operationally up: carrier, and the kernel has activated the link
 
 HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
 IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
+NDMSG = struct.Struct("=BxxxiHBB")  # ndmsg: family, index, state, flags, type

@@ -69,12 +69,14 @@ class LBTakeover:
         send_frames: Callable[[str, Sequence[bytes]], None] = lb_raise.send_frames,
         watch_retry: tuple[float, float] = WATCH_RETRY,
         watch_links: Callable[[], socket.socket | None] = lb_raise.watch_links,
+        resolve_neighbours: Callable[[int, Sequence[str]], int] = lb_raise.resolve_neighbours,
     ) -> None:
         self._path = socket_path
         self._call_timeout = call_timeout
         self._set_link_up = set_link_up
         self._send_frames = send_frames
         self._watch_links = watch_links
+        self._resolve_neighbours = resolve_neighbours
         self._watch_retry = watch_retry
         self._channel: grpc.aio.Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -139,7 +141,9 @@ class LBTakeover:
             return None
 
     def _again_when_running(self, kit: ncc_pb2.TakeoverKit, watch: socket.socket) -> None:
-        """The burst once more the moment link `kit.index` runs (the far end forwards then), within RUNNING_WAIT."""
+        """The burst once more the moment link `kit.index` runs (the far end forwards then), within RUNNING_WAIT,
+        and the kit's neighbours resolved (an ARP sent before the far end forwards is lost, and the kernel
+        asks again only a second later)."""
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
@@ -158,6 +162,10 @@ class LBTakeover:
                 stop()
                 with contextlib.suppress(OSError):  # the link went down again: nothing to announce
                     self._send_frames(kit.interface, kit.frames)
+                # the DSR destinations' neighbour entries went with the link: resolved now, not when the
+                # first client packet for each arrives (and waits for the answer)
+                with contextlib.suppress(OSError):
+                    self._resolve_neighbours(kit.index, list(kit.neighbours))
 
         timer = loop.call_later(RUNNING_WAIT, stop)
         loop.add_reader(watch.fileno(), news)

@@ -60,6 +60,7 @@ class TakeoverKit:
     interface: str
     index: int
     frames: tuple[bytes, ...]
+    neighbours: tuple[str, ...] = ()  # DSR destinations to resolve again once the link runs (the runner's)
 
 
 class DataplaneError(Exception):

@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
 from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState, StaleRead, TakeoverKit
-from seesaw.ncc.model import LB_PARTITION, IPAddress, Kind, LBInterface, ObjectError, Request
+from seesaw.ncc.model import LB_PARTITION, Destination, Forwarding, IPAddress, Kind, LBInterface, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import Op, Step, StepResult
@@ -242,6 +242,8 @@ class Runner:
             lb = _applied_lb(self.reconciler.applied.objects(LB_PARTITION).values())
             if lb is not None and not lb.up:
                 kit = make(lb)  # a few plain rtnetlink calls, as the express lane's
+            if kit is not None:
+                kit = dataclasses.replace(kit, neighbours=self._dsr_destinations())
         if kit == self._kit:
             return
         async with self._kit_changed:
@@ -257,6 +259,16 @@ class Runner:
             )
         else:
             log.info("takeover kit withdrawn")
+
+    def _dsr_destinations(self) -> tuple[str, ...]:
+        """The addresses of the DSR destinations NCC programmed: a new master reaches them through its LB
+        interface, whose neighbour entries went when it went down."""
+        found = {
+            str(spec.key.address)
+            for _, _, spec in self.reconciler.applied.items()
+            if isinstance(spec, Destination) and spec.forwarding is Forwarding.ROUTE
+        }
+        return tuple(sorted(found, key=lambda text: (":" in text, text)))
 
     def _weigh_against_takeover(self, message: ncc_pb2.ApplyRequest) -> ncc_pb2.ApplyRequest:
         """The engine's word on the LB interface, unless it is a "down" older than HA's own takeover (the
@@ -320,8 +332,11 @@ class Runner:
             return self.reconciler.dry_run(plan, input_errors)
         results = await self._perform(plan)
         outcome = self.reconciler.commit(plan, results, input_errors)
-        if any(step.kind in HOST_KINDS for step in plan.steps):
-            await self._refresh_kit()
+        if any(
+            step.kind in HOST_KINDS or (step.kind is Kind.DESTINATION and step.op is not Op.UPDATE)
+            for step in plan.steps
+        ):
+            await self._refresh_kit()  # (destinations come and go: the kit's neighbours)
         return outcome
 
     async def reset(self) -> Outcome:

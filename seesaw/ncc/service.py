@@ -127,7 +127,13 @@ class NCCService(ncc_pb2_grpc.NCCServicer):
             if kit is None:
                 yield ncc_pb2.TakeoverKit(serial=serial)
             else:
-                yield ncc_pb2.TakeoverKit(interface=kit.interface, index=kit.index, frames=kit.frames, serial=serial)
+                yield ncc_pb2.TakeoverKit(
+                    interface=kit.interface,
+                    index=kit.index,
+                    frames=kit.frames,
+                    serial=serial,
+                    neighbours=kit.neighbours,
+                )
 
     async def _require_ready(self, context: grpc.aio.ServicerContext) -> None:
         if not self._runner.ready:

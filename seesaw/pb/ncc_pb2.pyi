@@ -330,16 +330,18 @@ class TakeoverRequest(_message.Message):
     def __init__(self, leader_since_unix_ms: _Optional[int] = ..., raised_kit: _Optional[int] = ...) -> None: ...
 
 class TakeoverKit(_message.Message):
-    __slots__ = ("interface", "index", "frames", "serial")
+    __slots__ = ("interface", "index", "frames", "serial", "neighbours")
     INTERFACE_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     SERIAL_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOURS_FIELD_NUMBER: _ClassVar[int]
     interface: str
     index: int
     frames: _containers.RepeatedScalarFieldContainer[bytes]
     serial: int
-    def __init__(self, interface: _Optional[str] = ..., index: _Optional[int] = ..., frames: _Optional[_Iterable[bytes]] = ..., serial: _Optional[int] = ...) -> None: ...
+    neighbours: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, interface: _Optional[str] = ..., index: _Optional[int] = ..., frames: _Optional[_Iterable[bytes]] = ..., serial: _Optional[int] = ..., neighbours: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TakeoverReply(_message.Message):
     __slots__ = ("raised", "reason")

@@ -6,12 +6,13 @@ import errno
 import logging
 import os
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from ncc_host_lab import CLUSTER_VIP, Node, inside, lab, sh, wait_for
+from ncc_host_lab import CLIENT_IP, CLUSTER_VIP, Node, inside, lab, sh, wait_for
 from pyroute2 import IPRoute
 
 from seesaw.common.rtnetlink import RTMGRP_LINK
@@ -139,7 +140,7 @@ def test_a_takeover_kit_carried_out_by_ha_moves_the_client_and_ncc_finds_it_done
             async def lead() -> None:
                 takeover = LBTakeover(Path("/nonexistent/ncc.sock"), call_timeout=0.1)  # no NCC: HA alone
                 takeover.kit = ncc_pb2.TakeoverKit(
-                    interface=kit.interface, index=kit.index, frames=kit.frames, serial=1
+                    interface=kit.interface, index=kit.index, frames=kit.frames, serial=1, neighbours=[CLIENT_IP]
                 )
                 takeover.takeover(1_000)
                 await asyncio.sleep(0.3)  # the running link's burst, within RUNNING_WAIT
@@ -148,6 +149,11 @@ def test_a_takeover_kit_carried_out_by_ha_moves_the_client_and_ncc_finds_it_done
             asyncio.run(lead())
         assert the_lab.link(the_lab.node, "lb-1")["up"]
         assert wait_for(lambda: the_lab.client_neighbour(str(CLUSTER_VIP)) == VMAC)
+        # the kit's neighbours were resolved on lb-1 once it ran, before any packet of ours asked for them
+        resolved = subprocess.run(
+            ["ip", "-n", the_lab.node, "neigh", "show", CLIENT_IP, "dev", "lb-1"], capture_output=True, text=True
+        ).stdout
+        assert "lladdr" in resolved, resolved
         with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"), inside(the_lab.node):
             assert node.dataplane.takeover_kit(the_lab.lb()) is None  # up: no kit
             assert node.dataplane.express([Step(Op.UPDATE, LB_PARTITION, the_lab.lb(up=True), the_lab.lb())], True)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from ncc_build import pb_lb
+from ncc_build import pb_lb, pb_service
 
 from seesaw.common.clock import FakeClock
 from seesaw.ncc.dataplane import TakeoverKit
@@ -99,6 +99,12 @@ def test_a_takeover_kit_is_offered_while_the_lb_interface_is_down_as_set_up() ->
         await runner.apply_pb(ncc_pb2.ApplyRequest(partitions=[vip]))  # a unicast VIP: announced too
         serial, kit = await next_kit(kits)
         assert kit is not None and kit.frames == (b"announce 192.0.2.100", b"announce 192.0.2.1")
+
+        assert kit.neighbours == ()
+        dsr = ncc_pb2.Partition(name="dsr", services=[pb_service("192.0.2.1", backends=("10.0.0.9", "10.0.0.8"))])
+        await runner.apply_pb(ncc_pb2.ApplyRequest(partitions=[vip, dsr]))  # DSR destinations: resolved on takeover
+        serial, kit = await next_kit(kits)
+        assert kit is not None and kit.neighbours == ("10.0.0.8", "10.0.0.9")
 
         assert await runner.takeover(2000, raised_kit=serial) == ""  # HA carried it out: NCC records it
         assert [s.new.up for s in sim.expressed] == [True]

@@ -42,7 +42,18 @@ from seesaw.common.clock import Clock
 from seesaw.ncc import planner
 from seesaw.ncc.dataplane import KernelState
 from seesaw.ncc.inventory import Inventory
-from seesaw.ncc.model import LB_PARTITION, VLAN, Destination, Kind, ObjectError, Partition, Ref, Request, Spec
+from seesaw.ncc.model import (
+    LB_PARTITION,
+    VLAN,
+    Destination,
+    Forwarding,
+    Kind,
+    ObjectError,
+    Partition,
+    Ref,
+    Request,
+    Spec,
+)
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.steps import Op, Step, StepResult
 
@@ -141,6 +152,16 @@ class Reconciler:
         self.mirror[step.ref] = step.new
         self.applied.put(step.partition, step.new, step.ref)
         self.writes_total += 1
+
+    def dsr_destinations(self) -> tuple[str, ...]:
+        """The addresses of the DSR destinations NCC programmed (IPv4 first): a new master reaches them
+        through its LB interface, whose neighbour entries went when it went down (runner.kits)."""
+        found = {
+            str(spec.key.address)
+            for _, _, spec in self.applied.items()
+            if isinstance(spec, Destination) and spec.forwarding is Forwarding.ROUTE
+        }
+        return tuple(sorted(found, key=lambda text: (":" in text, text)))
 
     def plan_audit(self) -> Plan:
         return planner.audit(self.desired, self.applied, self.mirror)

@@ -45,11 +45,11 @@ from typing import Any, TypeVar
 from seesaw.common.clock import Clock
 from seesaw.ncc import convert, journal
 from seesaw.ncc.dataplane import Dataplane, DataplaneError, KernelState, StaleRead, TakeoverKit
-from seesaw.ncc.model import LB_PARTITION, Destination, Forwarding, IPAddress, Kind, LBInterface, ObjectError, Request
+from seesaw.ncc.model import LB_PARTITION, IPAddress, LBInterface, ObjectError, Request
 from seesaw.ncc.planner import Plan
 from seesaw.ncc.reconciler import RESET, Outcome, Reconciler, Status
 from seesaw.ncc.steps import Op, Step, StepResult
-from seesaw.ncc.takeover import TakeoverOrder
+from seesaw.ncc.takeover import TakeoverOrder, remakes_kit
 from seesaw.pb import ncc_pb2
 
 log = logging.getLogger("seesaw.ncc")
@@ -57,7 +57,6 @@ log = logging.getLogger("seesaw.ncc")
 DEFAULT_AUDIT_INTERVAL = 10.0
 JOURNAL_INTERVAL = 1.0
 LARGE = 1000  # objects made or read at once, after which the survivors are frozen (see above)
-HOST_KINDS = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})  # what a takeover kit is made from
 INLINE_STEPS = 16  # plans this small are applied on the event loop's thread (see above)
 AUDIT_DUTY = 0.1  # at most this share of the time goes to audits: they hold the lock an Apply needs
 OVERTAKEN_AUDITS = 3  # audit rounds in a row an Apply overtook, after which one reads the whole under the lock
@@ -243,7 +242,7 @@ class Runner:
             if lb is not None and not lb.up:
                 kit = make(lb)  # a few plain rtnetlink calls, as the express lane's
             if kit is not None:
-                kit = dataclasses.replace(kit, neighbours=self._dsr_destinations())
+                kit = dataclasses.replace(kit, neighbours=self.reconciler.dsr_destinations())
         if kit == self._kit:
             return
         async with self._kit_changed:
@@ -259,16 +258,6 @@ class Runner:
             )
         else:
             log.info("takeover kit withdrawn")
-
-    def _dsr_destinations(self) -> tuple[str, ...]:
-        """The addresses of the DSR destinations NCC programmed: a new master reaches them through its LB
-        interface, whose neighbour entries went when it went down."""
-        found = {
-            str(spec.key.address)
-            for _, _, spec in self.reconciler.applied.items()
-            if isinstance(spec, Destination) and spec.forwarding is Forwarding.ROUTE
-        }
-        return tuple(sorted(found, key=lambda text: (":" in text, text)))
 
     def _weigh_against_takeover(self, message: ncc_pb2.ApplyRequest) -> ncc_pb2.ApplyRequest:
         """The engine's word on the LB interface, unless it is a "down" older than HA's own takeover (the
@@ -332,11 +321,8 @@ class Runner:
             return self.reconciler.dry_run(plan, input_errors)
         results = await self._perform(plan)
         outcome = self.reconciler.commit(plan, results, input_errors)
-        if any(
-            step.kind in HOST_KINDS or (step.kind is Kind.DESTINATION and step.op is not Op.UPDATE)
-            for step in plan.steps
-        ):
-            await self._refresh_kit()  # (destinations come and go: the kit's neighbours)
+        if remakes_kit(plan.steps):
+            await self._refresh_kit()
         return outcome
 
     async def reset(self) -> Outcome:
@@ -402,12 +388,15 @@ class Runner:
         async with self._lock.hold("audit: the whole read (Applies overtook the last rounds)", read=True):
             return await _in_thread(self.dataplane.read)
 
+    def _part_reads(self) -> Sequence[Callable[[], KernelState]]:
+        """Each part's read (`read_parts`, bound methods of the parts), or the whole dataplane's as one."""
+        read_parts = getattr(self.dataplane, "read_parts", None)
+        return read_parts() if callable(read_parts) else [self.dataplane.read]
+
     async def _read_in_parts(self) -> KernelState:
         """The whole dataplane, read one part at a time, each under the lock (see `audit`)."""
-        read_parts = getattr(self.dataplane, "read_parts", None)
-        reads: Sequence[Callable[[], KernelState]] = read_parts() if callable(read_parts) else [self.dataplane.read]
         state = KernelState()
-        for read in reads:
+        for read in self._part_reads():
             owner = getattr(read, "__self__", None)
             part = type(owner).__name__ if owner is not None else "the dataplane"
             prepare = getattr(owner, "prepare_read", None)
@@ -488,12 +477,10 @@ class Runner:
         """A view's read: parts that can read off the lock (`peek`: the nftables services part, through the
         `nft` program) do, beside Applies; the rest is read under the lock."""
         writes = self.reconciler.writes_total
-        read_parts = getattr(self.dataplane, "read_parts", None)
-        reads: Sequence[Callable[[], KernelState]] = read_parts() if callable(read_parts) else [self.dataplane.read]
         state = KernelState()
         locked: list[Callable[[], KernelState]] = []
         with _collector_paused():
-            for read in reads:
+            for read in self._part_reads():
                 peek = getattr(getattr(read, "__self__", None), "peek", None)
                 found = await _in_thread(peek) if callable(peek) else None
                 if found is None:

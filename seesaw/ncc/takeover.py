@@ -22,7 +22,11 @@ monotonic seconds for the settle.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Generic, TypeVar
+
+from seesaw.ncc.model import Kind
+from seesaw.ncc.steps import Op, Step
 
 SETTLE = 5.0  # seconds after a takeover that audits leave the LB interface be
 
@@ -64,3 +68,12 @@ class TakeoverOrder(Generic[S]):
 
     def settling(self, now: float) -> bool:
         return now - self._at < self.settle
+
+
+KIT_KINDS = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})  # what a takeover kit's link and frames are made from
+
+
+def remakes_kit(steps: Iterable[Step]) -> bool:
+    """Whether steps applied change HA's takeover kit (runner.kits): the LB interface, its VLANs or VIPs,
+    or a destination coming or going (the kit names the DSR destinations to resolve)."""
+    return any(step.kind in KIT_KINDS or (step.kind is Kind.DESTINATION and step.op is not Op.UPDATE) for step in steps)

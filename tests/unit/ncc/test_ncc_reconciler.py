@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from ncc_build import dest, lb, partition, service, vip, vlan, web
 
 from seesaw.common.clock import FakeClock
-from seesaw.ncc.model import LB_PARTITION, ObjectError, Partition, Request, VIPType, ref
+from seesaw.ncc.model import LB_PARTITION, Forwarding, ObjectError, Partition, Request, VIPType, ref
 from seesaw.ncc.reconciler import RESET, Reconciler
 from seesaw.ncc.sim import SimDataplane
 
@@ -235,3 +235,13 @@ def test_deleting_a_service_forgets_destinations_the_kernel_took_along():
     outcome = apply(rec, sim, web(backends=("10.0.0.1", "10.0.0.2", "10.0.0.3")))
     assert outcome.errors == ()
     assert ref(extra) in sim.read().objects  # NCC knew it was gone and added it
+
+
+def test_the_dsr_destinations_ncc_programmed_ipv4_first():
+    rec = Reconciler("sim", "test", FakeClock())
+    svc, svc6 = service(), service("2001:db8::1")
+    rec.applied.put("web", dest(svc, "10.0.0.2", forwarding=Forwarding.ROUTE))
+    rec.applied.put("web", dest(svc, "10.0.0.1", forwarding=Forwarding.ROUTE))
+    rec.applied.put("web", dest(svc, "10.0.0.3", forwarding=Forwarding.MASQ))  # NAT: not reached by DSR
+    rec.applied.put("v6", dest(svc6, "2001:db8::9", forwarding=Forwarding.ROUTE))
+    assert rec.dsr_destinations() == ("10.0.0.1", "10.0.0.2", "2001:db8::9")

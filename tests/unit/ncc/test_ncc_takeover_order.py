@@ -1,8 +1,12 @@
-"""TakeoverOrder: HA's own takeover against the engine's word on the LB interface (pure)."""
+"""TakeoverOrder: HA's own takeover against the engine's word on the LB interface; which steps remake HA's
+takeover kit (pure)."""
 
 from __future__ import annotations
 
-from seesaw.ncc.takeover import TakeoverOrder
+from ncc_build import dest, lb, service, vip
+
+from seesaw.ncc.steps import Step
+from seesaw.ncc.takeover import TakeoverOrder, remakes_kit
 
 
 def test_a_takeover_older_than_the_engines_word_is_refused() -> None:
@@ -28,3 +32,14 @@ def test_a_takeover_is_pending_until_the_engines_word_and_audits_wait_meanwhile(
     assert order.overtaken == 1 and order.pending == "raise eth1"
     assert order.settling(104.9) and not order.settling(105.0)
     assert order.settled() == "raise eth1" and order.settled() is None
+
+
+def test_the_steps_that_remake_a_takeover_kit():
+    svc = service()
+    lb_step, vip_step = Step.update("lb", lb(), lb(up=True)), Step.add("web", vip())
+    added, flipped = (
+        Step.add("web", dest(svc, "10.0.0.1")),
+        Step.update("web", dest(svc, "10.0.0.1"), dest(svc, "10.0.0.1", weight=2)),
+    )
+    assert remakes_kit([lb_step]) and remakes_kit([vip_step]) and remakes_kit([flipped, added])
+    assert not remakes_kit([flipped]) and not remakes_kit([Step.add("web", svc)]) and not remakes_kit([])

@@ -143,11 +143,12 @@ class NftServices:
         self._probes_stale = True  # the marks' routing may differ from what our tables hold: sync at the next apply
         self._reader: tuple[Runner, ProbeRouting] | None = None  # for reads off the lock (prepare_read, peek)
         self._reader_lock = threading.Lock()  # an audit's read and a view's may come at once; one at a time
+        self._program_failed = False  # the nft program's listing failed once: no more reads off the lock
         self._applying = False
         self._applies = 0
 
     def read(self) -> KernelState:
-        state, take_in = self._read(self._nft, self._probes)
+        state, take_in = self._read(self._listing(), self._probes)
         take_in()
         return state
 
@@ -159,7 +160,8 @@ class NftServices:
         if reader is None:
             return None
         with self._reader_lock:
-            return self._read(*reader)[0]
+            read = self._read_by_program(reader)
+        return None if read is None else read[0]
 
     def prepare_read(self) -> Callable[[], KernelState] | None:
         """The audit's read, all but its last step, for the runner to make off the dataplane's lock (beside
@@ -167,7 +169,7 @@ class NftServices:
         NCC's one library lock, and every transaction behind it, for seconds at 10,000 services), parsed
         into a fresh ledger, the counters and the marks' routing read. Returns the last step, to run under
         the lock: the fresh ledger taken in, the objects returned; it raises StaleRead if an apply came
-        meanwhile (what was read may be older than our tables). None without the `nft` program: the
+        meanwhile (what was read may be older than our tables). None without a working `nft` program: the
         runner reads under the lock (`read`).
         """
         reader = self._off_lock_reader()
@@ -177,7 +179,10 @@ class NftServices:
             raise StaleRead("an apply is under way")
         applies = self._applies
         with self._reader_lock:
-            state, take = self._read(*reader)
+            read = self._read_by_program(reader)
+        if read is None:
+            return None
+        state, take = read
 
         def take_in() -> KernelState:
             if self._applying or self._applies != applies:
@@ -189,22 +194,35 @@ class NftServices:
 
     def _off_lock_reader(self) -> tuple[Runner, ProbeRouting] | None:
         """The `nft` program and a routing reader of their own, for reads off the dataplane's lock; None
-        without the program."""
-        if self._reader is None:
+        without the program, or once it failed (reads then go through libnftables, under the lock)."""
+        if self._reader is None and not self._program_failed:
             program = nft_program()
             if program is None:
                 return None
             self._reader = (NftCommand(program), ProbeRouting())
-        return self._reader
+        return None if self._program_failed else self._reader
 
-    def _read(self, nft: Runner, probes: ProbeRouting) -> tuple[KernelState, Callable[[], None]]:
-        """Our tables read through `nft` into a fresh ledger and the marks' routing through `probes`, off
+    def _read_by_program(self, reader: tuple[Runner, ProbeRouting]) -> tuple[KernelState, Callable[[], None]] | None:
+        """`_read` with the tables listed by the `nft` program; None if the program failed (it is not used
+        again: reads go through libnftables, under the lock)."""
+        program, probes = reader
+        try:
+            listing = _list(program)
+        except NftError as err:
+            self._program_failed = True
+            log.warning(
+                "listing our tables through the nft program failed (%s): audits and views read them through "
+                "libnftables under NCC's lock from now on, and a backend flip waits for such a read; check that "
+                "`nft list tables` works and matches libnftables (apt-get install nftables), then restart NCC",
+                err,
+            )
+            return None
+        return self._read(listing, probes)
+
+    def _read(self, listing: Listing, probes: ProbeRouting) -> tuple[KernelState, Callable[[], None]]:
+        """Our tables (`listing`) made into a fresh ledger, and the marks' routing read through `probes`, off
         this part's state: what the kernel holds, and the call that takes it in (this part's ledger
         replaced: O(1))."""
-        try:
-            listing = _list(nft)
-        except NftError as err:
-            raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
         ledger = Ledger()
         state = ledger.load(listing)
         state.stats = nft_stats.collect(
@@ -278,12 +296,15 @@ class NftServices:
 
     def _reload(self) -> None:
         """Take our tables as they are now, after a refused transaction (what the retry step by step starts from)."""
+        self._ledger.load(self._listing())
+        self._loaded = True
+
+    def _listing(self) -> Listing:
+        """Our tables, listed through libnftables (under NCC's lock, as every call into it)."""
         try:
-            listing = _list(self._nft)
+            return _list(self._nft)
         except NftError as err:
             raise DataplaneError(f"reading our nftables tables failed: {err}", err.errno) from err
-        self._ledger.load(listing)
-        self._loaded = True
 
     def _route_probes(self, results: list[StepResult]) -> list[StepResult]:
         """Route the DSR healthcheck marks our tables now hold; fail the steps of those that cannot be."""

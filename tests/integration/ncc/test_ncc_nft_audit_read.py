@@ -9,6 +9,7 @@ what the library read does, and is not taken in when an apply changed the tables
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,7 @@ from ncc_nft_lab import netns, own_namespace
 
 from seesaw.ncc.dataplane import StaleRead
 from seesaw.ncc.kernel import nft_command, nft_services
+from seesaw.ncc.kernel.nft_exec import NftError
 from seesaw.ncc.kernel.nft_services import NftServices
 from seesaw.ncc.model import Destination, DestinationKey, Forwarding, Protocol, Service, ServiceKey, Spec
 from seesaw.ncc.steps import Step
@@ -119,3 +121,17 @@ def test_a_views_read_off_the_lock_says_what_the_librarys_read_says_and_takes_no
     before = part._ledger
     flip(part, 2)  # the part's ledger is its own: a view's read leaves it alone
     assert part.peek() is not None and part._ledger is before
+
+
+def test_a_failing_nft_program_sends_the_reads_back_under_the_lock_and_says_what_to_check(
+    part: NftServices, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: nft_command.NftCommand, what: str, terse: bool, json_output: bool) -> str | None:
+        raise NftError(f"nft list {what}: Error: Could not process rule: Operation not supported")
+
+    monkeypatch.setattr(nft_command.NftCommand, "_list", broken)
+    with caplog.at_level(logging.WARNING, logger="seesaw.ncc"):
+        assert part.prepare_read() is None and part.peek() is None  # the runner reads under the lock
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "`nft list tables`" in said and "apt-get install nftables" in said
+    assert len(part.read().objects) == 8 * 3  # the library's read still works

@@ -130,21 +130,22 @@ class SimDataplane:
         if not self.kits or self._objects.get((Kind.LB, lb.name)) != lb or lb.up:
             return None
         vips = [spec for spec in self._objects.values() if isinstance(spec, VIP) and spec.type is VIPType.UNICAST]
-        frames = [f"announce {address}".encode() for address in (lb.cluster_vip_ipv4, *(v.address for v in vips))]
+        addresses = [address for address in (lb.cluster_vip_ipv4, lb.cluster_vip_ipv6) if address is not None]
+        frames = [f"announce {address}".encode() for address in (*addresses, *(v.address for v in vips))]
         return TakeoverKit(lb.name, SIM_LINK_INDEX, tuple(frames))
 
     def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
         """A takeover's fast path, as the host part's: an LB interface held down exactly as a step's old
         spec goes up at once (nothing else); True if one did. (`raised`, HA's kit carried out, changes
         nothing: the sim's link is not one HA could have set up.)"""
-        raised = False
+        done = False
         for step in steps:
             held = self._objects.get(step.ref)
             if isinstance(held, LBInterface) and isinstance(step.new, LBInterface) and held == step.old and not held.up:
                 self._objects[step.ref] = step.new
                 self.expressed.append(step)
-                raised = True
-        return raised
+                done = True
+        return done
 
     def close(self) -> None:
         self.closed = True

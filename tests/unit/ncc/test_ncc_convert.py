@@ -207,3 +207,39 @@ def test_arp_targets_skip_bad_entries():
     targets, errors = convert.arp_targets(message)
     assert targets == [("eth1", ipaddress.ip_address("192.0.2.1"))]
     assert len(errors) == 2 and any("bad IP address 'bad'" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "192.0.2.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "2001:db8::1",
+        "::ffff:192.0.2.1",
+        "01.2.3.4",  # leading zeros: ipaddress refuses them (CVE-2021-29921), so must the fast path
+        "1.2.3.04",
+        "1.2.3",
+        "1.2.3.256",
+        "1.2.3.4 ",
+        " 1.2.3.4",
+        "0x1.2.3.4",
+        "1.2.3.4/32",
+        "",
+        "fe80::1%eth0",
+        "1.2.3.4\x00",
+        "1.2.3.4\n",
+        "\uff11.2.3.4",  # a fullwidth digit
+    ],
+)
+def test_parse_address_agrees_with_ipaddress(text: str) -> None:
+    """The IPv4 fast path (inet_pton) takes exactly what ipaddress.ip_address takes, to the same value."""
+    convert.parse_address.cache_clear()
+    try:
+        expected = ipaddress.ip_address(text)
+    except ValueError:
+        with pytest.raises(convert.Invalid, match="bad IP address"):
+            convert.parse_address(text)
+        return
+    got = convert.parse_address(text)
+    assert got == expected and type(got) is type(expected)

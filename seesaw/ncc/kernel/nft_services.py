@@ -14,9 +14,11 @@ nft_ledger.py. This file is the I/O around them:
   there and established flows carry on.
 * `apply(steps)` writes all steps as one nft transaction (atomic: all or
   nothing); an apply of more than PART_SIZE elements (a cold start) goes as
-  a few transactions, each holding whole services, so that rendering the
-  next one overlaps the kernel taking the last (the first one small, so the
-  kernel starts early). If the kernel refuses one,
+  a few transactions, each holding whole services, so that checking and
+  rendering the next one overlaps the kernel taking the last (the first one
+  small, so the kernel starts early, each next twice the one before, up to
+  PART_SIZE; without DSR steps, each service's steps are checked as its
+  part is made, nft_ledger.stage_parts). If the kernel refuses one,
   the tables are read again and the steps are retried one transaction
   each, so the step at fault fails alone with nft's message and the others
   still happen.
@@ -60,7 +62,7 @@ log = logging.getLogger("seesaw.ncc.nftables")
 
 _FLOW_MAPS = frozenset(nft_render.FLOW_MAP.values())
 PART_SIZE = 20_000  # elements in one transaction of a large apply (see _send)
-FIRST_PART = 2_500  # ... in its first one: the kernel starts on it while the rest is made
+FIRST_PART = 2_500  # ... in its first one (each next twice as many): the kernel starts while the rest is made
 
 
 class RouteLookup:

@@ -289,3 +289,78 @@ def test_foreign_comments_are_not_taken_for_ours():
     ledger = Ledger()
     listing = Listing(elements={("ip seesaw", "svc", "192.0.2.1 . 6 . 80"): ("accept", "someone else's")})
     assert ledger.load(listing).objects == {}
+
+
+# --- stage_parts: a large apply in parts ------------------------------------------------------------------------
+
+
+def staged_parts(ledger, steps, size=8, first=4, commit=True):
+    """Every part of `steps` (committed in turn, as the services part does once the kernel took each)."""
+    results, parts = ledger.stage_parts(steps, on_link, size, first)
+    made = []
+    for part in parts:
+        made.append(part)
+        if commit:
+            ledger.commit(part)
+    return results, made
+
+
+def mixed_steps():
+    """Adds and changes of NAT services, with refusals among them (a bad scheduler, a tunnel, an orphan)."""
+    services = [service(f"192.0.2.{i}", "fast" if i == 4 else "wrr") for i in range(1, 9)]
+    steps = [Step.add("p", s) for s in services]
+    for i, svc in enumerate(services):
+        for b in range(1 + i % 3):
+            forwarding = Forwarding.TUNNEL if (i, b) == (2, 1) else Forwarding.MASQ
+            steps.append(Step.add("p", dest(svc, f"10.0.{b}.{i + 1}", weight=b + 1, forwarding=forwarding)))
+    steps.append(Step.add("p", dest(service("192.0.2.99"), "10.9.9.9")))  # its service is not there
+    return steps
+
+
+def test_without_dsr_the_parts_check_their_steps_as_they_are_made_and_come_out_as_checked_up_front():
+    steps = mixed_steps()
+    lazy = Ledger()
+    results, parts = staged_parts(lazy, steps)
+    eager = Ledger()
+    eager._by_service = lambda steps: None  # the all-up-front path, as with DSR
+    eager_results, eager_parts = staged_parts(eager, steps)
+    assert results == eager_results and len(results) == len(steps) and None not in results
+    assert [r.error for r in results if not r.ok] == [r.error for r in eager_results if not r.ok] != []
+    lines = sorted(line for part in parts for line in part.script)
+    assert lines == sorted(line for part in eager_parts for line in part.script)
+    assert lazy.held == eager.held and lazy.services == eager.services
+    assert Ledger().load(kernel(lazy)).objects == eager.load(kernel(eager)).objects
+
+
+def nat_services(count, first=1):
+    """Adds of `count` NAT services with one destination each."""
+    steps = []
+    for i in range(first, first + count):
+        svc = service(f"192.0.2.{i}")
+        steps += [Step.add("p", svc), Step.add("p", dest(svc, f"10.0.0.{i}"))]
+    return steps
+
+
+def test_the_first_part_is_made_before_the_later_steps_are_checked():
+    steps = nat_services(6)
+    results, parts = Ledger().stage_parts(steps, on_link, 8, 4)
+    first = next(parts)
+    assert first.writes and None in results  # the later services' steps are not checked yet
+    rest = list(parts)
+    assert rest and None not in results and all(r.ok for r in results)
+
+
+def test_with_dsr_every_step_is_checked_before_the_first_part():
+    svc = service()
+    steps = [Step.add("p", svc), Step.add("p", dest(svc, "10.0.0.1", forwarding=Forwarding.ROUTE))]
+    steps += nat_services(4, first=2)
+    results, parts = Ledger().stage_parts(steps, on_link, 8, 4)
+    assert None not in results and all(r.ok for r in results)  # before any part was asked for
+    assert len(list(parts)) >= 2
+
+
+def test_each_part_holds_twice_the_elements_of_the_one_before_up_to_the_size():
+    steps = nat_services(40)
+    _, parts = staged_parts(Ledger(), steps, size=32, first=4)
+    services = [len(part.services) for part in parts]  # 4 elements a service: about dispatch, traffic, dest, slot
+    assert services[:4] == [1, 2, 4, 8] and set(services[3:-1]) == {8}

@@ -44,7 +44,7 @@ from typing import Any
 
 import grpc
 
-from seesaw.common import rpc
+from seesaw.common import neighbours, rpc
 from seesaw.ha import lb_raise
 from seesaw.ha.lb_release import CHANNEL_OPTIONS
 from seesaw.pb import common_pb2, ncc_pb2, ncc_pb2_grpc
@@ -69,7 +69,7 @@ class LBTakeover:
         send_frames: Callable[[str, Sequence[bytes]], None] = lb_raise.send_frames,
         watch_retry: tuple[float, float] = WATCH_RETRY,
         watch_links: Callable[[], socket.socket | None] = lb_raise.watch_links,
-        resolve_neighbours: Callable[[int, Sequence[str]], int] = lb_raise.resolve_neighbours,
+        resolve_neighbours: Callable[[int, Sequence[str]], int] = neighbours.resolve_neighbours,
     ) -> None:
         self._path = socket_path
         self._call_timeout = call_timeout

@@ -71,9 +71,10 @@ class DataplaneError(Exception):
         self.errno = errno
 
 
-# Optional, for the part that owns the LB interface (runner.py's takeover): `express(steps, raised=False)`,
-# a takeover's first moves ahead of the steps' apply (`raised`: HA set the link up already; only the burst
-# and its repeats), True if it raised (or announced) an LB interface; `takeover_kit(lb)`, those moves for
+# Optional, for the part that owns the LB interface (runner.py's takeover): `express(steps, raised=False,
+# neighbours=())`, a takeover's first moves ahead of the steps' apply (`raised`: HA set the link up already;
+# only the burst and its repeats; `neighbours`: addresses to resolve on a link it raises, once it runs),
+# True if it raised (or announced) an LB interface; `takeover_kit(lb)`, those moves for
 # LB interface `lb` (as applied, down) made ready for HA to carry out itself, or None.
 
 

@@ -305,8 +305,10 @@ class Runner:
             return "the engine asks for a different LB interface"  # the Apply's own step does all of it
         log.info("takeover: raising the LB interface %s", why)
         step = Step(Op.UPDATE, LB_PARTITION, new, old)
+        # HA resolved the DSR neighbours itself with its kit; without one, the host part does once the link runs
+        neighbours = () if raised else self.reconciler.dsr_destinations()
         try:
-            done = express([step], raised)
+            done = express([step], raised, neighbours)
         except DataplaneError as err:
             log.info("takeover: the fast path failed (%s); the engine's Apply does it", err)
             return f"the fast path failed: {err}"

@@ -69,6 +69,7 @@ class SimDataplane:
         self.history: list[Step] = []
         self.garps: list[tuple[str, IPAddress]] = []
         self.expressed: list[Step] = []  # takeovers' fast paths taken (`express`)
+        self.resolving: tuple[str, ...] = ()  # the neighbours the last `express` was given
         self.closed = False
         self.failure: DataplaneError | None = None
         self._objects: dict[Ref, Spec] = {}
@@ -134,10 +135,12 @@ class SimDataplane:
         frames = [f"announce {address}".encode() for address in (*addresses, *(v.address for v in vips))]
         return TakeoverKit(lb.name, SIM_LINK_INDEX, tuple(frames))
 
-    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
+    def express(self, steps: Sequence[Step], raised: bool = False, neighbours: Sequence[str] = ()) -> bool:
         """A takeover's fast path, as the host part's: an LB interface held down exactly as a step's old
         spec goes up at once (nothing else); True if one did. (`raised`, HA's kit carried out, changes
-        nothing: the sim's link is not one HA could have set up.)"""
+        nothing: the sim's link is not one HA could have set up; it has no neighbours to resolve, and
+        keeps the last ones it was given, `resolving`.)"""
+        self.resolving = tuple(neighbours)
         done = False
         for step in steps:
             held = self._objects.get(step.ref)

@@ -89,11 +89,11 @@ class KernelDataplane:
             raise DataplaneError(f"the {self.name} dataplane has no part that announces addresses")
         self._announcer.send_gratuitous_arp(interface, address)
 
-    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
+    def express(self, steps: Sequence[Step], raised: bool = False, neighbours: Sequence[str] = ()) -> bool:
         """The LB interface part's takeover fast path, ahead of the steps' own apply (best effort); True if
-        it raised (`raised`: announced) the LB interface."""
+        it raised (`raised`: announced) the LB interface. `neighbours`: to resolve on it once it runs."""
         express = getattr(self._owner.get(Kind.LB), "express", None)
-        return bool(express(steps, raised)) if callable(express) else False
+        return bool(express(steps, raised, neighbours)) if callable(express) else False
 
     def takeover_kit(self, lb: LBInterface) -> TakeoverKit | None:
         """The LB interface part's takeover kit for `lb`, if it makes them."""

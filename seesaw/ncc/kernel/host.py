@@ -9,7 +9,8 @@ dataplanes. The thin I/O shell around pure pieces:
     host_messages  operation -> rtnetlink message               (pure)
     host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
     host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
-    host_reannounce  a takeover's burst at once, repeated shortly  (a short-lived thread)
+    host_reannounce  a takeover's burst at once, repeated shortly; the DSR neighbours resolved once the
+                     link runs (seesaw.common.neighbours)  (a short-lived thread)
     host_rtnl      a takeover's link read and set up on a plain rtnetlink socket (I/O: rtnetlink)
 
 It acts in the network namespace of the thread that calls it (NCC runs
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +31,7 @@ from typing import Any
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from seesaw.common.neighbours import resolve_neighbours
 from seesaw.ncc.dataplane import DataplaneError, KernelState, TakeoverKit
 from seesaw.ncc.kernel import host_messages as messages
 from seesaw.ncc.kernel.host_garp import announcement, send_frames
@@ -117,14 +120,18 @@ class HostNetwork:
         with self._rtnl() as ipr:
             return KernelState(observe(self._snapshot(ipr)))
 
-    def express(self, steps: Sequence[Step], raised: bool = False) -> bool:
+    def express(self, steps: Sequence[Step], raised: bool = False, neighbours: Sequence[str] = ()) -> bool:
         """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done);
         True if it raised an LB interface (or, `raised`: HA set it up itself, announced it).
+
+        `neighbours` (the DSR destinations' addresses): resolved on an LB interface this raises the moment
+        it runs, as HA does with its kit (seesaw.common.neighbours), so the first client packets through
+        the new master wait for no ARP.
 
         Called on the runner's express lane, beside a read in another thread: it shares nothing with
         `read` (its own plain rtnetlink socket, the reannouncer).
         """
-        up, announced = self._takeover_first(steps, raised)
+        up, announced = self._takeover_first(steps, raised, neighbours)
         self._expressed |= announced
         return bool(up or (raised and announced))
 
@@ -171,7 +178,9 @@ class HostNetwork:
                     snapshot = self._snapshot(ipr)
         return results
 
-    def _takeover_first(self, steps: Sequence[Step], by_ha: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    def _takeover_first(
+        self, steps: Sequence[Step], by_ha: bool = False, neighbours: Sequence[str] = ()
+    ) -> tuple[frozenset[str], frozenset[str]]:
         """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links raised
         and those announced.
 
@@ -198,7 +207,13 @@ class HostNetwork:
                                 log.info("%s: link up (takeover)", name)
                                 snapshot.links[link.index] = dataclasses.replace(link, up=True)
                             case Announce():
-                                self._announce(None, op, snapshot)
+                                announcing = snapshot.link(op.link)
+                                when_running = None
+                                if neighbours and op.link in raised and announcing is not None:
+                                    when_running = functools.partial(
+                                        _resolve, op.link, announcing.index, tuple(neighbours)
+                                    )
+                                self._announce(None, op, snapshot, when_running)
                                 announced.add(op.link)
                             case _:
                                 raise OpFailed(f"the fast path does not do {op}", None)
@@ -336,8 +351,11 @@ class HostNetwork:
         else:
             log.info("anycast and dedicated VIPs go on %s (%s)", home, why)
 
-    def _announce(self, ipr: Any, op: Announce, snapshot: Snapshot) -> None:
-        """Announce at once: a link just set up can send (no waiting for linkwatch to call it running)."""
+    def _announce(
+        self, ipr: Any, op: Announce, snapshot: Snapshot, when_running: Callable[[], None] | None = None
+    ) -> None:
+        """Announce at once: a link just set up can send (no waiting for linkwatch to call it running);
+        a burst's `when_running` goes to the reannouncer."""
         link = snapshot.link(op.link)
         if link is None:
             return
@@ -346,7 +364,7 @@ class HostNetwork:
         frames = [frame for address in op.addresses for frame in announcement(link.mac, address, op.burst)]
         try:
             if op.burst:  # a takeover: repeated shortly, in case the first burst met a port not yet forwarding
-                self._reannouncer.announce(op.link, frames)
+                self._reannouncer.announce(op.link, frames, when_running)
             else:
                 send_frames(op.link, frames)
         except DataplaneError as err:
@@ -354,6 +372,14 @@ class HostNetwork:
             log.info("%s: gratuitous ARP not sent now (%s); the kernel announces on carrier", op.link, err)
         else:
             log.debug("%s: announced %s", op.link, ", ".join(str(a) for a in op.addresses))
+
+
+def _resolve(name: str, index: int, addresses: tuple[str, ...]) -> None:
+    """The DSR neighbours resolved on a raised LB interface that runs now (in the reannouncer's thread)."""
+    refused = resolve_neighbours(index, addresses)
+    log.info(
+        "%s: the kernel resolves %d DSR neighbours on it now (%d refused)", name, len(addresses) - refused, refused
+    )
 
 
 def _link(snapshot: Snapshot, name: str) -> Link:

@@ -84,8 +84,11 @@ class Reannouncer:
         with self._lock:
             self._generation += 1
 
-    def announce(self, interface: str, frames: Sequence[bytes]) -> None:
-        """Send `frames` on `interface` now, when it runs, and after each delay; DataplaneError if the first fails."""
+    def announce(self, interface: str, frames: Sequence[bytes], when_running: Callable[[], None] | None = None) -> None:
+        """Send `frames` on `interface` now, when it runs, and after each delay; DataplaneError if the first fails.
+
+        `when_running`: called once (in the series' thread) right after the burst that follows the link
+        running, if it runs within the series (the DSR neighbours are resolved then: see host.py)."""
         sock = self._open(interface)
         watch = self._watcher() if self.delays else None  # subscribed before the burst: no change is missed
         try:
@@ -103,7 +106,10 @@ class Reannouncer:
             generation = self._generation
         self.threads = [t for t in self.threads if t.is_alive()]
         thread = threading.Thread(
-            target=self._repeat, args=(sock, watch, interface, tuple(frames), generation), name="garp", daemon=True
+            target=self._repeat,
+            args=(sock, watch, interface, tuple(frames), generation, when_running),
+            name="garp",
+            daemon=True,
         )
         self.threads.append(thread)
         thread.start()
@@ -115,7 +121,13 @@ class Reannouncer:
         self.threads = [t for t in self.threads if t.is_alive()]
 
     def _repeat(
-        self, sock: socket.socket, watch: Watch | None, interface: str, frames: tuple[bytes, ...], generation: int
+        self,
+        sock: socket.socket,
+        watch: Watch | None,
+        interface: str,
+        frames: tuple[bytes, ...],
+        generation: int,
+        when_running: Callable[[], None] | None = None,
     ) -> None:
         started = time.monotonic()
         sent = started  # the last burst: repeats due before it are not sent again
@@ -132,6 +144,11 @@ class Reannouncer:
                     if not self._send(sock, interface, frames, generation):
                         return
                     sent = time.monotonic()
+                    if when_running is not None:
+                        try:
+                            when_running()
+                        except OSError as err:
+                            log.debug("%s: after the link ran: %s", interface, err)
             for delay in self.delays:
                 due = started + delay
                 if due <= sent:

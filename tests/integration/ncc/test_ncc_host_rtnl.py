@@ -112,8 +112,16 @@ def test_the_express_lane_raises_and_announces_and_the_apply_after_it_finds_it_d
         node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb()]),)))
         sh(f"ip -n {the_lab.client} neigh replace {CLUSTER_VIP} lladdr 02:00:00:00:00:99 dev eth0 nud stale")
         with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"), inside(the_lab.node):
-            node.dataplane.express([Step(Op.UPDATE, LB_PARTITION, the_lab.lb(up=True), the_lab.lb())])
+            step = Step(Op.UPDATE, LB_PARTITION, the_lab.lb(up=True), the_lab.lb())
+            node.dataplane.express([step], neighbours=[CLIENT_IP])  # no kit: NCC raised it, resolves them too
         assert wait_for(lambda: the_lab.client_neighbour(str(CLUSTER_VIP)) == VMAC)
+
+        def resolved() -> str:
+            return subprocess.run(
+                ["ip", "-n", the_lab.node, "neigh", "show", CLIENT_IP, "dev", "lb-1"], capture_output=True, text=True
+            ).stdout
+
+        assert wait_for(lambda: "lladdr" in resolved()), resolved()  # once the link ran, before any packet of ours
         with caplog.at_level(logging.INFO, logger="seesaw.ncc.host"):
             assert node.apply(Request((Partition.of(LB_PARTITION, [the_lab.lb(up=True)]),))).errors == ()
         said = [r.getMessage() for r in caplog.records]

@@ -135,3 +135,31 @@ def test_a_link_change_while_waiting_for_the_link_cancels_its_burst():
     repeats.changed()
     repeats.join()
     assert wire.frames() == [b"a"]
+
+
+def test_what_waits_for_the_link_to_run_is_done_right_after_the_running_burst_once():
+    wire, link = Wire(), Link(after=0.03)
+    seen: list[list[bytes]] = []
+    repeats = Reannouncer(delays=(0.02, 0.1), opener=wire.open, watcher=lambda: link)
+    repeats.announce("eth1", [b"a"], when_running=lambda: seen.append(wire.frames()))
+    repeats.join()
+    assert seen == [[b"a", b"a"]]  # once, after the first burst and the one the running link got
+    assert wire.frames() == [b"a"]  # the repeat due at 0.1 s
+
+
+def test_what_waits_for_the_link_to_run_is_not_done_if_it_does_not_run_and_its_error_ends_nothing():
+    wire, link = Wire(), Link(after=None)
+    called: list[bool] = []
+    repeats = Reannouncer(delays=(0.02,), opener=wire.open, watcher=lambda: link)
+    repeats.announce("eth1", [b"a"], when_running=lambda: called.append(True))
+    repeats.join()
+    assert called == [] and wire.frames() == [b"a", b"a"]
+
+    def refused() -> None:
+        raise OSError(19, "No such device")
+
+    wire, running = Wire(), Link(after=0.01)
+    repeats = Reannouncer(delays=(0.02, 0.05), opener=wire.open, watcher=lambda: running)
+    repeats.announce("eth1", [b"b"], when_running=refused)
+    repeats.join()
+    assert wire.frames() == [b"b"] * 4  # at once, when it ran, at 0.02 s and 0.05 s: the error ended nothing

@@ -47,6 +47,17 @@ def test_a_takeover_raises_the_lb_interface_as_the_engine_set_it_up() -> None:
     asyncio.run(scenario())
 
 
+def test_a_takeover_without_a_kit_has_the_dataplane_resolve_the_dsr_neighbours() -> None:
+    async def scenario() -> None:
+        runner, sim = await standing_by()
+        dsr = ncc_pb2.Partition(name="dsr", services=[pb_service("192.0.2.1", backends=("10.0.0.9", "10.0.0.8"))])
+        await runner.apply_pb(ncc_pb2.ApplyRequest(partitions=[dsr]))
+        assert await runner.takeover(2000) == ""
+        assert sim.resolving == ("10.0.0.8", "10.0.0.9")
+
+    asyncio.run(scenario())
+
+
 def test_a_takeover_older_than_the_engines_word_is_refused() -> None:
     async def scenario() -> None:
         runner, sim = await standing_by()
@@ -108,6 +119,7 @@ def test_a_takeover_kit_is_offered_while_the_lb_interface_is_down_as_set_up() ->
 
         assert await runner.takeover(2000, raised_kit=serial) == ""  # HA carried it out: NCC records it
         assert [s.new.up for s in sim.expressed] == [True]
+        assert sim.resolving == ()  # HA resolved the DSR neighbours itself
         assert (await next_kit(kits))[1] is None  # up: withdrawn
         await runner.apply_pb(lb(up=True, since=2000))
         await runner.apply_pb(lb(up=False, since=3000))  # BACKUP again: a new kit

@@ -11,7 +11,11 @@ event loops, 5 to 8 ms on a busy machine, against keepalived's in-process
   found it (the interface down, exactly as NCC set it up). The moment HA
   leads, it carries the kit out itself, in its realtime process (seesaw/ha/
   lb_raise.py: the link set up, the frames sent; well under a millisecond,
-  no hop to another process first). A kit is used once.
+  no hop to another process first). Then HA sleeps until the link runs
+  (RUNNING_BLOCK at most): the kernel work that makes it run is queued on
+  HA's CPU at normal priority and waits while realtime HA computes; once it
+  runs, the burst goes again and the DSR neighbours are resolved. A kit is
+  used once.
 * Then, or at once when there is no kit (NCC has none ready, or is not
   there), HA tells NCC (`NCC.Takeover`, one hop): NCC records the takeover,
   sends the burst's repeats, and raises the LB interface itself if HA did not,
@@ -37,7 +41,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
 import socket
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,7 +59,9 @@ log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 1.0
 WATCH_RETRY = (0.5, 5.0)  # seconds before watching NCC's kits again after the stream broke: first, at most
-RUNNING_WAIT = 0.15  # seconds a raised link is watched for running, to send the burst again (lb_raise)
+RUNNING_BLOCK = 0.02  # seconds HA sleeps right after raising the link, for it to run (see _runs_within) ...
+RUNNING_WAIT = 0.15  # ... then the seconds it is watched for running from the loop, to send the burst again
+LINKWATCH_REST = 0.001  # seconds HA sleeps once its link runs, before the burst's second copy (_when_running)
 # Never idle: the channel stays connected between takeovers hours apart.
 TAKEOVER_CHANNEL_OPTIONS = [*CHANNEL_OPTIONS, ("grpc.client_idle_timeout_ms", 2**31 - 1)]
 
@@ -129,9 +137,54 @@ class LBTakeover:
             log.info("%s not raised by HA itself (%s): NCC raises it", kit.interface, err.strerror or err)
             return 0
         if watch is not None:
-            self._again_when_running(kit, watch)
+            if self._runs_within(kit, watch, RUNNING_BLOCK):
+                watch.close()
+                self._when_running(kit)
+            else:
+                self._again_when_running(kit, watch)
         log.info("%s up and announced by HA itself (kit %d, %d frames)", kit.interface, kit.serial, len(kit.frames))
         return kit.serial
+
+    def _runs_within(self, kit: ncc_pb2.TakeoverKit, watch: socket.socket, timeout: float) -> bool:
+        """Sleep until link `kit.index` runs, `timeout` at most; whether it did.
+
+        HA runs at realtime priority, and the kernel's linkwatch work that makes a link just set up run
+        (and, in a bridge, its far end forward) is queued on this CPU at normal priority: it runs only while
+        HA sleeps. An event loop that went on at once would hold it up by all its own work (10-17 ms in a
+        third of the lab's takeovers); sleeping here lets it run within microseconds."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([watch], [], [], remaining)
+            if not ready:
+                return False
+            try:
+                data = watch.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError:  # missed notifications (ENOBUFS): ask the link itself
+                return _runs(kit.interface)
+            if lb_raise.running_in(data, kit.index):
+                return True
+        return False
+
+    def _when_running(self, kit: ncc_pb2.TakeoverKit) -> None:
+        """The burst again (the far end forwards now), and once more after LINKWATCH_REST with the kit's
+        neighbours resolved (an ARP sent before the far end forwards is lost, and the kernel asks again only
+        a second later).
+
+        The rest: the kernel's linkwatch run that made our link run goes on to the far end's when that is a
+        veth's peer (a bridge port, as in the lab, or a container's link); HA, at realtime priority and woken
+        by our link's news, preempts it on its CPU, and a burst sent then can meet a port not yet forwarding.
+        Sleeping a moment lets that run finish; on a NIC it costs a millisecond, after a burst already sent."""
+        with contextlib.suppress(OSError):  # the link went down again: nothing to announce
+            self._send_frames(kit.interface, kit.frames)
+        time.sleep(LINKWATCH_REST)
+        with contextlib.suppress(OSError):
+            self._send_frames(kit.interface, kit.frames)
+        # the DSR destinations' neighbour entries went with the link: resolved now, not when the first client
+        # packet for each arrives (and waits for the answer)
+        with contextlib.suppress(OSError):
+            self._resolve_neighbours(kit.index, list(kit.neighbours))
 
     def _watch_running(self) -> socket.socket | None:
         try:
@@ -160,12 +213,7 @@ class LBTakeover:
                 ran = _runs(kit.interface)
             if ran:
                 stop()
-                with contextlib.suppress(OSError):  # the link went down again: nothing to announce
-                    self._send_frames(kit.interface, kit.frames)
-                # the DSR destinations' neighbour entries went with the link: resolved now, not when the
-                # first client packet for each arrives (and waits for the answer)
-                with contextlib.suppress(OSError):
-                    self._resolve_neighbours(kit.index, list(kit.neighbours))
+                self._when_running(kit)
 
         timer = loop.call_later(RUNNING_WAIT, stop)
         loop.add_reader(watch.fileno(), news)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +20,8 @@ import pytest
 from test_ha_lb_release import held, lb, ncc
 
 from seesaw.common import paths
+from seesaw.common.rtnetlink import HEADER, IFF_RUNNING, IFF_UP, IFINFO, RTM_NEWLINK
+from seesaw.ha import lb_takeover
 from seesaw.ha.lb_takeover import LBTakeover
 from seesaw.ncc.sim import SIM_LINK_INDEX, SimDataplane
 from seesaw.pb import ncc_pb2
@@ -176,3 +181,50 @@ def test_the_kit_goes_when_ncc_goes(tmp_path: Path) -> None:
             await takeover.close()
 
     asyncio.run(scenario())
+
+
+def newlink_running(index: int) -> bytes:
+    """An RTM_NEWLINK notification: link `index` up and running."""
+    body = IFINFO.pack(socket.AF_UNSPEC, 1, index, IFF_UP | IFF_RUNNING, 0xFFFFFFFF)
+    return HEADER.pack(HEADER.size + len(body), RTM_NEWLINK, 0, 0, 0) + body
+
+
+@pytest.mark.parametrize("runs", [True, False])
+def test_ha_sleeps_until_its_raised_link_runs_then_announces_again_and_resolves_the_neighbours(runs: bool) -> None:
+    """Realtime HA must sleep for the kernel's linkwatch (queued on its CPU) to make the link run: a link that runs
+    within RUNNING_BLOCK gets the burst again (twice: at once and after LINKWATCH_REST) and its neighbours
+    resolved before `takeover` returns; one that does not is left to the loop's watch."""
+    kernel = Kernel()
+    resolved: list[tuple[int, list[str]]] = []
+    news, watch = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    watch.setblocking(False)
+    if runs:
+        threading.Timer(0.005, news.send, (newlink_running(4) + newlink_running(SIM_LINK_INDEX),)).start()
+
+    async def scenario() -> float:
+        takeover = LBTakeover(
+            Path("/nonexistent/ncc.sock"),
+            call_timeout=0.1,
+            set_link_up=kernel.set_link_up,
+            send_frames=kernel.send_frames,
+            watch_links=lambda: watch,
+            resolve_neighbours=lambda index, addresses: resolved.append((index, addresses)) or 0,
+        )
+        takeover.kit = ncc_pb2.TakeoverKit(
+            interface="eth1", index=SIM_LINK_INDEX, frames=[b"garp"], serial=1, neighbours=["10.0.0.9"]
+        )
+        started = time.monotonic()
+        takeover.takeover(1_000)
+        took = time.monotonic() - started
+        await takeover.close()
+        return took
+
+    took = asyncio.run(scenario())
+    sent = [call for call in kernel.calls if call[0] == "send"]
+    if runs:
+        assert len(sent) == 3 and resolved == [(SIM_LINK_INDEX, ["10.0.0.9"])]
+        assert 0.005 <= took < lb_takeover.RUNNING_BLOCK + 0.01
+    else:
+        assert len(sent) == 1 and resolved == []  # the loop's watch (closed with it here) would do the rest
+        assert took >= lb_takeover.RUNNING_BLOCK
+    news.close()

@@ -4,8 +4,10 @@ NCC makes the kit while this node is backup (the LB interface's name and
 index, the gratuitous ARP burst as whole frames; seesaw/ncc/runner.py
 `kits`); HA carries it out the moment it leads, in its own realtime process,
 as keepalived does: one RTM_NEWLINK on a plain rtnetlink socket and a few
-sends on an AF_PACKET socket, well under a millisecond, with no hop to
-another process first. Nothing here decides anything: NCC did, against the
+sends on an AF_PACKET socket opened ahead (FrameSender: closing one waits
+for the kernel's RCU grace period, 5 to 16 ms, which once held up the burst
+that counts), well under a millisecond, with no hop to another process
+first. Nothing here decides anything: NCC did, against the
 kernel as it found it; the link's name is checked against its index, so a
 link made again meanwhile (a new index) is left alone.
 
@@ -25,6 +27,7 @@ import fcntl
 import os
 import socket
 import struct
+import threading
 from collections.abc import Sequence
 
 from seesaw.common.rtnetlink import HEADER as _HEADER
@@ -74,12 +77,57 @@ def _check_ack(reply: bytes) -> None:
         raise OSError(-code, os.strerror(-code))
 
 
-def send_frames(interface: str, frames: Sequence[bytes]) -> None:
-    """Send whole Ethernet frames on `interface`; OSError if it cannot."""
-    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
-        sock.bind((interface, 0))
+class FrameSender:
+    """Whole Ethernet frames sent on an interface through an AF_PACKET socket kept open (`prepare` opens it
+    ahead): a takeover's bursts must not wait for a socket's close, which waits for an RCU grace period
+    in the kernel (5 to 16 ms on a busy machine, between the link going up and the burst that counts).
+
+    A socket that fails to send (the interface was made again: a new index) is dropped and the send
+    tried once on a fresh one; sockets dropped are closed in a thread of their own."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, socket.socket] = {}
+
+    def prepare(self, interface: str) -> None:
+        """Open the socket for `interface` now, if there is none (the link may be down: binding works)."""
+        if interface not in self._sockets:
+            self._sockets[interface] = _bound(interface)
+
+    def send(self, interface: str, frames: Sequence[bytes]) -> None:
+        """Send `frames` on `interface`; OSError if it cannot (ENETDOWN: the link is down)."""
+        sock = self._sockets.get(interface)
+        if sock is not None:
+            try:
+                for frame in frames:
+                    sock.send(frame)
+                return
+            except OSError as err:
+                if err.errno == errno.ENETDOWN:
+                    raise
+                self.drop(interface)
+        self.prepare(interface)
         for frame in frames:
-            sock.send(frame)
+            self._sockets[interface].send(frame)
+
+    def drop(self, interface: str) -> None:
+        """Forget `interface`'s socket (closed in the background)."""
+        sock = self._sockets.pop(interface, None)
+        if sock is not None:
+            threading.Thread(target=sock.close, name="frame-sender-close", daemon=True).start()
+
+    def close(self) -> None:
+        for interface in list(self._sockets):
+            self.drop(interface)
+
+
+def _bound(interface: str) -> socket.socket:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    try:
+        sock.bind((interface, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def watch_links() -> socket.socket:

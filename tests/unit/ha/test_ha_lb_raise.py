@@ -5,6 +5,7 @@ a namespace lab, the client's neighbour entry moved).
 """
 
 import errno
+import os
 import socket
 import struct
 
@@ -67,3 +68,21 @@ def test_whether_a_link_runs_is_its_flags():
     assert lb_raise.runs("lo") is bool(flags & lb_raise.IFF_RUNNING)
     with pytest.raises(OSError):
         lb_raise.runs("no-such-link0")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="AF_PACKET needs CAP_NET_RAW")
+def test_the_frame_sender_keeps_one_socket_per_interface_open_and_replaces_a_broken_one() -> None:
+    sender = lb_raise.FrameSender()
+    frame = b"\xff" * 6 + b"\x02" + b"\x00" * 5 + b"\x88\xb5" + b"seesaw test"  # local experimental ethertype
+    sender.prepare("lo")
+    opened = sender._sockets["lo"]
+    sender.send("lo", [frame, frame])
+    assert sender._sockets["lo"] is opened  # kept open: no close (an RCU grace period) between sends
+    opened.close()  # a socket gone bad (as when the interface was made again)
+    sender.send("lo", [frame])
+    assert sender._sockets["lo"] is not opened and sender._sockets["lo"].fileno() >= 0
+    with pytest.raises(OSError):
+        sender.send("no-such-link0", [frame])
+    assert "no-such-link0" not in sender._sockets
+    sender.close()
+    assert sender._sockets == {}

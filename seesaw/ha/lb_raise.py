@@ -89,7 +89,10 @@ class FrameSender:
         self._sockets: dict[str, socket.socket] = {}
 
     def prepare(self, interface: str) -> None:
-        """Open the socket for `interface` now, if there is none (the link may be down: binding works)."""
+        """Open the socket for `interface` now, if there is none (the link may be down: binding works), and
+        drop those of other interfaces (the LB interface was renamed)."""
+        for other in [name for name in self._sockets if name != interface]:
+            self.drop(other)
         if interface not in self._sockets:
             self._sockets[interface] = _bound(interface)
 

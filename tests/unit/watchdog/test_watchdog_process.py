@@ -19,6 +19,18 @@ def dirs(tmp_path: Path) -> Dirs:
     return Dirs(config_dir=tmp_path / "etc", run_dir=tmp_path / "run", log_dir=tmp_path / "log" / "nested")
 
 
+async def cmdline(pid: int) -> list[bytes]:
+    """The process's argv from /proc, once the kernel has set it: the spawner returns when the exec has
+    begun (the child's close-on-exec pipe closed), a moment before the new program's arguments are in
+    place, and a read then finds none."""
+    for _ in range(200):
+        found = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        if found:
+            return found
+        await asyncio.sleep(0.005)
+    return []
+
+
 def inspect(service: ServiceConfig, d: Dirs, config_path: Path) -> dict:
     """Spawn `service` (a long sleep), look at the live process through /proc, then kill it."""
 
@@ -27,7 +39,7 @@ def inspect(service: ServiceConfig, d: Dirs, config_path: Path) -> dict:
         try:
             pid = proc.pid
             return {
-                "cmdline": Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1],
+                "cmdline": await cmdline(pid),
                 "pgid": os.getpgid(pid),
                 "pid": pid,
                 "nice": os.getpriority(os.PRIO_PROCESS, pid),

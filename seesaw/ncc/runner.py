@@ -305,7 +305,7 @@ class Runner:
             return "the engine asks for a different LB interface"  # the Apply's own step does all of it
         log.info("takeover: raising the LB interface %s", why)
         step = Step(Op.UPDATE, LB_PARTITION, new, old)
-        # HA resolved the DSR neighbours itself with its kit; without one, the host part does once the link runs
+        # HA resolved the DSR neighbours itself with its kit; without one, the host part does after the link runs
         neighbours = () if raised else self.reconciler.dsr_destinations()
         try:
             done = express([step], raised, neighbours)

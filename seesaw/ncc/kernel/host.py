@@ -9,7 +9,7 @@ dataplanes. The thin I/O shell around pure pieces:
     host_messages  operation -> rtnetlink message               (pure)
     host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
     host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
-    host_reannounce  a takeover's burst at once, repeated shortly; the DSR neighbours resolved once the
+    host_reannounce  a takeover's burst at once, repeated shortly; the DSR neighbours resolved after the
                      link runs (seesaw.common.neighbours)  (a short-lived thread)
     host_rtnl      a takeover's link read and set up on a plain rtnetlink socket (I/O: rtnetlink)
 
@@ -124,9 +124,9 @@ class HostNetwork:
         """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done);
         True if it raised an LB interface (or, `raised`: HA set it up itself, announced it).
 
-        `neighbours` (the DSR destinations' addresses): resolved on an LB interface this raises the moment
-        it runs, as HA does with its kit (seesaw.common.neighbours), so the first client packets through
-        the new master wait for no ARP.
+        `neighbours` (the DSR destinations' addresses): resolved on an LB interface this raises once it
+        runs (with the burst's next repeat, host_reannounce), as HA does with its kit (seesaw.common.
+        neighbours), so the first client packets through the new master wait for no ARP.
 
         Called on the runner's express lane, beside a read in another thread: it shares nothing with
         `read` (its own plain rtnetlink socket, the reannouncer).

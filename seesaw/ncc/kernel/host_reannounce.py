@@ -87,8 +87,10 @@ class Reannouncer:
     def announce(self, interface: str, frames: Sequence[bytes], when_running: Callable[[], None] | None = None) -> None:
         """Send `frames` on `interface` now, when it runs, and after each delay; DataplaneError if the first fails.
 
-        `when_running`: called once (in the series' thread) right after the burst that follows the link
-        running, if it runs within the series (the DSR neighbours are resolved then: see host.py)."""
+        `when_running`: called once (in the series' thread) if the link runs within the series, with the
+        first repeat after that (the DSR neighbours are resolved then, see host.py: not at once, because
+        the same kernel run that makes our link run goes on to the far end of a veth, and an ARP lost to a
+        port not yet forwarding is asked again only a second later, while the first packets wait)."""
         sock = self._open(interface)
         watch = self._watcher() if self.delays else None  # subscribed before the burst: no change is missed
         try:
@@ -131,6 +133,7 @@ class Reannouncer:
     ) -> None:
         started = time.monotonic()
         sent = started  # the last burst: repeats due before it are not sent again
+        pending: Callable[[], None] | None = None  # when_running, once the link ran, with the next repeat
         with sock:
             if watch is not None:
                 try:
@@ -144,11 +147,7 @@ class Reannouncer:
                     if not self._send(sock, interface, frames, generation):
                         return
                     sent = time.monotonic()
-                    if when_running is not None:
-                        try:
-                            when_running()
-                        except OSError as err:
-                            log.debug("%s: after the link ran: %s", interface, err)
+                    pending = when_running
             for delay in self.delays:
                 due = started + delay
                 if due <= sent:
@@ -157,6 +156,8 @@ class Reannouncer:
                 if not self._send(sock, interface, frames, generation):
                     return
                 sent = max(due, time.monotonic())
+                pending = _called(pending, interface)
+            _called(pending, interface)
 
     def _send(self, sock: socket.socket, interface: str, frames: tuple[bytes, ...], generation: int) -> bool:
         """One burst, unless a link changed since the series began; whether the series goes on."""
@@ -170,3 +171,13 @@ class Reannouncer:
                 log.debug("%s: gratuitous ARP repeats end: %s", interface, err)
                 return False
         return True
+
+
+def _called(action: Callable[[], None] | None, interface: str) -> None:
+    """`action()` if there is one (its error logged, never raised); None, for the caller's pending slot."""
+    if action is not None:
+        try:
+            action()
+        except OSError as err:
+            log.debug("%s: after the link ran: %s", interface, err)
+    return None

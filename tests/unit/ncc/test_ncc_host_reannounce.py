@@ -137,14 +137,23 @@ def test_a_link_change_while_waiting_for_the_link_cancels_its_burst():
     assert wire.frames() == [b"a"]
 
 
-def test_what_waits_for_the_link_to_run_is_done_right_after_the_running_burst_once():
+def test_what_waits_for_the_link_to_run_is_done_once_with_the_repeat_after_it_ran():
     wire, link = Wire(), Link(after=0.03)
     seen: list[list[bytes]] = []
-    repeats = Reannouncer(delays=(0.02, 0.1), opener=wire.open, watcher=lambda: link)
+    repeats = Reannouncer(delays=(0.02, 0.1, 0.15), opener=wire.open, watcher=lambda: link)
     repeats.announce("eth1", [b"a"], when_running=lambda: seen.append(wire.frames()))
     repeats.join()
-    assert seen == [[b"a", b"a"]]  # once, after the first burst and the one the running link got
-    assert wire.frames() == [b"a"]  # the repeat due at 0.1 s
+    assert seen == [[b"a", b"a", b"a"]]  # once: the first burst, the running link's, the repeat at 0.1 s
+    assert wire.frames() == [b"a"]  # the repeat due at 0.15 s
+
+
+def test_what_waits_for_the_link_to_run_is_done_at_the_end_if_no_repeat_follows():
+    wire, link = Wire(), Link(after=0.05)  # runs as the last repeat falls due: that repeat is its burst
+    called: list[bool] = []
+    repeats = Reannouncer(delays=(0.05,), opener=wire.open, watcher=lambda: link)
+    repeats.announce("eth1", [b"a"], when_running=lambda: called.append(True))
+    repeats.join()
+    assert called == [True] and wire.frames() == [b"a", b"a"]
 
 
 def test_what_waits_for_the_link_to_run_is_not_done_if_it_does_not_run_and_its_error_ends_nothing():

@@ -75,5 +75,13 @@ KIT_KINDS = frozenset({Kind.LB, Kind.VLAN, Kind.VIP})  # what a takeover kit's l
 
 def remakes_kit(steps: Iterable[Step]) -> bool:
     """Whether steps applied change HA's takeover kit (runner.kits): the LB interface, its VLANs or VIPs,
-    or a destination coming or going (the kit names the DSR destinations to resolve)."""
-    return any(step.kind in KIT_KINDS or (step.kind is Kind.DESTINATION and step.op is not Op.UPDATE) for step in steps)
+    or a destination coming, going or changing how it is forwarded (the kit names the DSR destinations to
+    resolve; a weight alone changes nothing)."""
+    return any(step.kind in KIT_KINDS or (step.kind is Kind.DESTINATION and _forwarding_moved(step)) for step in steps)
+
+
+def _forwarding_moved(step: Step) -> bool:
+    if step.op is not Op.UPDATE:
+        return True
+    old, new = step.old, step.new
+    return getattr(old, "forwarding", None) != getattr(new, "forwarding", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ncc_build import dest, lb, service, vip
 
+from seesaw.ncc.model import Forwarding
 from seesaw.ncc.steps import Step
 from seesaw.ncc.takeover import TakeoverOrder, remakes_kit
 
@@ -43,3 +44,6 @@ def test_the_steps_that_remake_a_takeover_kit():
     )
     assert remakes_kit([lb_step]) and remakes_kit([vip_step]) and remakes_kit([flipped, added])
     assert not remakes_kit([flipped]) and not remakes_kit([Step.add("web", svc)]) and not remakes_kit([])
+    nat = dest(svc, "10.0.0.1", forwarding=Forwarding.MASQ)
+    to_dsr = Step.update("web", nat, dest(svc, "10.0.0.1", forwarding=Forwarding.ROUTE))
+    assert remakes_kit([to_dsr])  # NAT to DSR: one more neighbour for the kit

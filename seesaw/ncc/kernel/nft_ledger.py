@@ -282,15 +282,15 @@ class Ledger:
         self, steps: Sequence[Step], route: Route
     ) -> tuple[list[StepResult], dict[ServiceKey, r.ServiceState | None]]:
         touched: dict[ServiceKey, r.ServiceState | None] = {}
-        results = []
-        for step in steps:
-            try:
-                self._step(step, touched, route)
-            except r.Refused as err:
-                results.append(_refused(step, err))
-                continue
-            results.append(StepResult(step))
-        return results, touched
+        return [self._checked(step, touched, route) for step in steps], touched
+
+    def _checked(self, step: Step, touched: dict[ServiceKey, r.ServiceState | None], route: Route) -> StepResult:
+        """`step` checked against the model `touched` holds (which it changes if it passes), as its result."""
+        try:
+            self._step(step, touched, route)
+        except r.Refused as err:
+            return StepResult(step, f"{_VERB[step.op]} refused by nftables: {err}", err.errno)
+        return StepResult(step)
 
     def _by_service(self, steps: Sequence[Step]) -> dict[ServiceKey, list[tuple[int, Step]]] | None:
         """Each service's steps (with their places), in the order of its first; None if a step concerns DSR
@@ -325,12 +325,7 @@ class Ledger:
         for key, members in groups.items():
             touched: dict[ServiceKey, r.ServiceState | None] = {}
             for index, step in members:
-                try:
-                    self._step(step, touched, route)
-                except r.Refused as err:
-                    results[index] = _refused(step, err)
-                    continue
-                results[index] = StepResult(step)
+                results[index] = self._checked(step, touched, route)
             if key in touched:
                 yield key, touched[key]
 
@@ -541,10 +536,6 @@ class Ledger:
                 self.services[key] = state
                 for backend in r.dsr_backends(state):
                     self.users.setdefault(backend, set()).add(key)
-
-
-def _refused(step: Step, err: r.Refused) -> StepResult:
-    return StepResult(step, f"{_VERB[step.op]} refused by nftables: {err}", err.errno)
 
 
 def _family(table: str) -> Family | None:

@@ -30,6 +30,7 @@ import struct
 import threading
 from collections.abc import Sequence
 
+from seesaw.common.packet_socket import bound_packet_socket
 from seesaw.common.rtnetlink import HEADER as _HEADER
 from seesaw.common.rtnetlink import (
     IFF_RUNNING,
@@ -94,7 +95,7 @@ class FrameSender:
         for other in [name for name in self._sockets if name != interface]:
             self.drop(other)
         if interface not in self._sockets:
-            self._sockets[interface] = _bound(interface)
+            self._sockets[interface] = bound_packet_socket(interface)
 
     def send(self, interface: str, frames: Sequence[bytes]) -> None:
         """Send `frames` on `interface`; OSError if it cannot (ENETDOWN: the link is down)."""
@@ -121,16 +122,6 @@ class FrameSender:
     def close(self) -> None:
         for interface in list(self._sockets):
             self.drop(interface)
-
-
-def _bound(interface: str) -> socket.socket:
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    try:
-        sock.bind((interface, 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def watch_links() -> socket.socket:

@@ -21,6 +21,7 @@ import ipaddress
 import socket
 import struct
 
+from seesaw.common.packet_socket import bound_packet_socket
 from seesaw.ncc.dataplane import DataplaneError
 from seesaw.ncc.model import IPAddress
 
@@ -90,13 +91,10 @@ def announcement(mac: str, address: IPAddress, burst: bool = False) -> list[byte
 
 def open_sender(interface: str) -> socket.socket:
     """An AF_PACKET socket bound to `interface`, in the calling thread's network namespace; DataplaneError if not."""
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     try:
-        sock.bind((interface, 0))
+        return bound_packet_socket(interface)
     except OSError as err:
-        sock.close()
         raise send_error(interface, err) from err
-    return sock
 
 
 def send_frames(interface: str, frames: list[bytes]) -> None:

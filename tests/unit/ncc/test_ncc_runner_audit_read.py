@@ -53,14 +53,22 @@ def web(weight: int = 1) -> ncc_pb2.ApplyRequest:
     return ncc_pb2.ApplyRequest(partitions=[ncc_pb2.Partition(name="web", services=[pb_service(weight=weight)])])
 
 
+async def serving(sim: OffLock, drift: bool = False) -> Runner:
+    """A started runner on `sim` with the web partition applied; with `drift`, one destination deleted behind
+    its back (for an audit to find)."""
+    runner = Runner(sim, "test", FakeClock(), audit_interval=0)
+    await runner.start()
+    await runner.apply_pb(web())
+    if drift:
+        (dest, *_) = [item for item in sim.read().objects if item[0] is Kind.DESTINATION]
+        sim.tamper_delete(dest)
+    return runner
+
+
 def test_an_apply_goes_on_while_an_audit_reads_and_the_overtaken_read_repairs_nothing():
     async def scenario() -> None:
         sim = OffLock()
-        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
-        await runner.start()
-        await runner.apply_pb(web())
-        (dest, *_) = [item for item in sim.read().objects if item[0] is Kind.DESTINATION]
-        sim.tamper_delete(dest)  # drift for the audit to find
+        runner = await serving(sim, drift=True)
 
         audit = asyncio.ensure_future(runner.audit())
         await asyncio.to_thread(sim.preparing.wait, 5)  # the audit's read is under way, off the lock
@@ -78,11 +86,7 @@ def test_an_apply_goes_on_while_an_audit_reads_and_the_overtaken_read_repairs_no
 def test_after_rounds_overtaken_in_a_row_an_audit_reads_the_whole_under_the_lock():
     async def scenario() -> None:
         sim = OffLock()
-        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
-        await runner.start()
-        await runner.apply_pb(web())
-        (dest, *_) = [item for item in sim.read().objects if item[0] is Kind.DESTINATION]
-        sim.tamper_delete(dest)
+        runner = await serving(sim, drift=True)
         for round_ in range(OVERTAKEN_AUDITS):  # a backend changes during every read
             sim.release.clear()
             sim.preparing.clear()
@@ -113,9 +117,7 @@ class Peeking(OffLock):
 def test_a_views_read_of_a_part_that_peeks_holds_no_lock():
     async def scenario() -> None:
         sim = Peeking()
-        runner = Runner(sim, "test", FakeClock(), audit_interval=0)
-        await runner.start()
-        await runner.apply_pb(web())
+        runner = await serving(sim)
         view = asyncio.ensure_future(runner.read())
         await asyncio.to_thread(sim.preparing.wait, 5)  # the view's read is under way
         outcome = await asyncio.wait_for(runner.apply_pb(web(weight=2)), 1)  # not behind it

@@ -15,8 +15,8 @@ import socket
 import struct
 from collections.abc import Sequence
 
-from seesaw.common.rtnetlink import HEADER as _HEADER
 from seesaw.common.rtnetlink import (
+    ACK_TIMEOUT,
     NDA_DST,
     NDMSG,
     NLM_F_ACK,
@@ -26,10 +26,7 @@ from seesaw.common.rtnetlink import (
     NTF_USE,
     RTM_NEWNEIGH,
 )
-
-# The kernel answers within the send; this bounds the wait if an answer were ever lost (HA calls this on its
-# election loop, between adverts).
-ACK_TIMEOUT = 0.05
+from seesaw.common.rtnetlink import HEADER as _HEADER
 
 
 def neighbour_requests(index: int, addresses: Sequence[str]) -> bytes:

@@ -33,3 +33,7 @@ IFF_RUNNING = 0x40  # operationally up: carrier, and the kernel has activated th
 HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
 IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
 NDMSG = struct.Struct("=BxxxiHBB")  # ndmsg: family, index, state, flags, type
+
+# The kernel answers an rtnetlink request within the send; this bounds how long a caller waits if an answer
+# were ever lost (HA makes its takeover's calls on its election loop, between adverts).
+ACK_TIMEOUT = 0.05

@@ -31,8 +31,8 @@ import threading
 from collections.abc import Sequence
 
 from seesaw.common.packet_socket import bound_packet_socket
-from seesaw.common.rtnetlink import HEADER as _HEADER
 from seesaw.common.rtnetlink import (
+    ACK_TIMEOUT,
     IFF_RUNNING,
     IFF_UP,
     NLM_F_ACK,
@@ -41,12 +41,10 @@ from seesaw.common.rtnetlink import (
     RTM_NEWLINK,
     RTMGRP_LINK,
 )
+from seesaw.common.rtnetlink import HEADER as _HEADER
 from seesaw.common.rtnetlink import IFINFO as _IFINFO
 
 SIOCGIFFLAGS = 0x8913
-# The kernel answers an rtnetlink request within the send; this bounds how long HA's election loop could
-# wait if an answer were ever lost (these calls run on that loop, between adverts).
-ACK_TIMEOUT = 0.05
 
 
 def set_link_up(interface: str, index: int) -> None:

@@ -377,9 +377,15 @@ class HostNetwork:
 def _resolve(name: str, index: int, addresses: tuple[str, ...]) -> None:
     """The DSR neighbours resolved on a raised LB interface that runs now (in the reannouncer's thread)."""
     refused = resolve_neighbours(index, addresses)
-    log.info(
-        "%s: the kernel resolves %d DSR neighbours on it now (%d refused)", name, len(addresses) - refused, refused
-    )
+    log.info("%s: the kernel resolves %d DSR destinations' neighbours now", name, len(addresses) - refused)
+    if refused:
+        log.warning(
+            "%s: the kernel refused to resolve %d of the DSR destinations on it (their first packets wait for "
+            "ARP instead, nothing is lost); `ip neigh show dev %s` shows which entries are missing",
+            name,
+            refused,
+            name,
+        )
 
 
 def _link(snapshot: Snapshot, name: str) -> Link:

@@ -1,5 +1,5 @@
 """`python -m seesaw.cli`: the same as the `seesaw` command."""
 
-from seesaw.cli.main import main
+from seesaw.cli.main import run
 
-raise SystemExit(main())
+run()

@@ -78,3 +78,43 @@ def test_a_thousand_vservers_print_in_full(serve_engine):
     cli = [sys.executable, "-m", "seesaw.cli", "--engine", str(engine.path), "-c", "show vservers"]
     out = subprocess.run(cli, capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.count("\n") == 1001 and out.endswith("[1000] vserver-00999\n")
+
+
+EXIT_PROBE = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("python's shutdown ran\\n"))
+from seesaw.cli.main import run
+run(sys.argv[1:])
+"""
+
+
+def test_the_command_exits_at_once_with_its_output_whole_and_its_status(serve_engine, tmp_path):
+    """`seesaw` skips Python's shutdown (its CPU would land on the node while a failover moves the VIPs) but
+    loses no output, even when stdout is a file (block-buffered), and keeps the exit status."""
+    engine = serve_engine(fake.many_vservers(300))
+    out_file = tmp_path / "out"
+    with out_file.open("w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", EXIT_PROBE, "--engine", str(engine.path), "-c", "show vservers"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 0 and proc.stderr == ""
+    text = out_file.read_text()
+    assert text.count("\n") == 301 and text.endswith("[300] vserver-00299\n")
+    failed = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, "--engine", str(tmp_path / "absent"), "-c", "show vservers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 1 and "shutdown ran" not in failed.stderr and failed.stderr.strip() != ""
+
+
+def test_seesaw_lab_exits_the_usual_way(tmp_path):
+    """`seesaw lab` (its logging, its child processes) keeps Python's shutdown."""
+    argv = ["lab", "status", "--dir", str(tmp_path / "no-lab")]
+    proc = subprocess.run([sys.executable, "-c", EXIT_PROBE, *argv], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "no lab is up" in proc.stderr and "shutdown ran" in proc.stderr

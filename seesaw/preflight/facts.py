@@ -1,7 +1,7 @@
 """What the doctor learns about this machine: one pass of I/O, then plain values for the checks.
 
 `System.gather()` reads the network namespace it runs in through rtnetlink
-(pyroute2; never by parsing `ip` output), /proc/sys and /sys/module, and
+(NCC's host_rtnl; never by parsing `ip` output), /proc/sys and /sys/module, and
 uses select.py's probes for IPVS and libnftables. Where a kernel module is
 missing it tries `modprobe` once (ip_vs, nf_conntrack, dummy), as the fix
 would, and records what modprobe said; `modprobe=False` only looks.
@@ -23,10 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
-
 from seesaw.ncc.bgp import vty
+from seesaw.ncc.kernel.host_rtnl import Rtnl
 from seesaw.ncc.kernel.host_snapshot import Snapshot, read_snapshot
 from seesaw.ncc.select import CAP_NET_ADMIN, Probe, has_capability, probe_ipvs, probe_nftables
 
@@ -134,9 +132,9 @@ class System:
 
     def _snapshot(self) -> tuple[Snapshot, str]:
         try:
-            with IPRoute() as ipr:
-                return read_snapshot(ipr), ""
-        except (NetlinkError, OSError) as err:
+            with Rtnl() as rtnl:
+                return read_snapshot(rtnl), ""
+        except OSError as err:
             return Snapshot(), f"cannot read the network configuration through rtnetlink: {err}"
 
     def _dummy_kind(self, snapshot: Snapshot) -> bool:

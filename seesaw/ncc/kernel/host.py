@@ -1,17 +1,17 @@
-"""The host-network part: LB interface, VLANs and VIPs, through rtnetlink (pyroute2) and /proc/sys.
+"""The host-network part: LB interface, VLANs and VIPs, through rtnetlink and /proc/sys.
 
 A Part (part.py) of kinds LB, VLAN and VIP, and the Announcer of the kernel
 dataplanes. The thin I/O shell around pure pieces:
 
-    host_snapshot  dump links, addresses, rules, routes        (I/O: rtnetlink)
+    host_snapshot  dump links, addresses, rules, routes        (through host_rtnl)
     host_observe   snapshot -> LB / VLAN / VIP objects          (pure)
     host_plan      step + snapshot -> operations                (pure)
-    host_messages  operation -> rtnetlink message               (pure)
+    host_messages  operation -> rtnetlink message               (pure bytes; host_wire's layouts)
     host_sysctl    the sysctls, written only when they differ   (I/O: /proc/sys)
     host_garp      gratuitous ARP / unsolicited NA frames       (pure bytes + one AF_PACKET send)
     host_reannounce  a takeover's burst at once, repeated shortly; the DSR neighbours resolved after the
                      link runs (seesaw.common.neighbours)  (a short-lived thread)
-    host_rtnl      a takeover's link read and set up on a plain rtnetlink socket (I/O: rtnetlink)
+    host_rtnl      the plain rtnetlink socket every read and write goes through (I/O: rtnetlink)
 
 It acts in the network namespace of the thread that calls it (NCC runs
 inside the LB node's namespace), opens one rtnetlink socket per call, and
@@ -24,12 +24,10 @@ import dataclasses
 import errno
 import functools
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 
 from seesaw.common.neighbours import resolve_neighbours
 from seesaw.ncc.dataplane import DataplaneError, KernelState, TakeoverKit
@@ -56,7 +54,7 @@ from seesaw.ncc.kernel.host_plan import (
     takeover_ops,
 )
 from seesaw.ncc.kernel.host_reannounce import Reannouncer
-from seesaw.ncc.kernel.host_rtnl import Rtnl
+from seesaw.ncc.kernel.host_rtnl import Rtnl, RtnlError
 from seesaw.ncc.kernel.host_snapshot import Link, Rule, Snapshot, read_snapshot
 from seesaw.ncc.kernel.host_sysctl import PROC_SYS, SysctlWriter
 from seesaw.ncc.model import LB_PARTITION, IPAddress, Kind, LBInterface
@@ -87,13 +85,11 @@ class HostNetwork:
     def __init__(
         self,
         sysctl_root: Path = PROC_SYS,
-        open_rtnl: Callable[[], Any] = IPRoute,
         reannouncer: Reannouncer | None = None,
-        open_fast: Callable[[], Rtnl] = Rtnl,
+        open_rtnl: Callable[[], Rtnl] = Rtnl,
     ) -> None:
         self._sysctls = SysctlWriter(sysctl_root)
         self._open_rtnl = open_rtnl
-        self._open_fast = open_fast
         self._reannouncer = reannouncer or Reannouncer()
         self._announced: frozenset[str] = frozenset()  # links the current apply's fast path announced
         self._expressed: frozenset[str] = frozenset()  # ... and those `express` announced ahead of it
@@ -117,8 +113,8 @@ class HostNetwork:
     # The Part protocol.
 
     def read(self) -> KernelState:
-        with self._rtnl() as ipr:
-            return KernelState(observe(self._snapshot(ipr)))
+        with self._rtnl() as rtnl:
+            return KernelState(observe(self._snapshot(rtnl)))
 
     def express(self, steps: Sequence[Step], raised: bool = False, neighbours: Sequence[str] = ()) -> bool:
         """The takeover fast path alone, ahead of the apply that carries `steps` (which finds it done);
@@ -141,7 +137,7 @@ class HostNetwork:
         take it (the link is not as NCC set it up) or it cannot be read now."""
         step = Step(Op.UPDATE, LB_PARTITION, dataclasses.replace(lb, up=True), lb)
         try:
-            with self._open_fast() as rtnl:
+            with self._open_rtnl() as rtnl:
                 snapshot = rtnl.link_snapshot(lb.name)
         except OSError as err:
             log.debug("no takeover kit for %s (%s)", lb.name, err)
@@ -163,19 +159,19 @@ class HostNetwork:
         results: list[StepResult] = []
         self._announced = self._takeover_first(steps)[1] | self._expressed
         self._expressed = frozenset()
-        with self._rtnl() as ipr:
-            snapshot = self._snapshot(ipr)
+        with self._rtnl() as rtnl:
+            snapshot = self._snapshot(rtnl)
             for i, step in enumerate(steps):
                 try:
                     ops = plan_step(step, snapshot)
                     for op in ops:
-                        snapshot = self._perform(ipr, op, snapshot)
+                        snapshot = self._perform(rtnl, op, snapshot)
                 except (PlanError, OpFailed) as err:
                     results.append(StepResult(step, str(err), err.errno))
                 else:
                     results.append(StepResult(step))
                 if step.kind is not Kind.VIP and i + 1 < len(steps):  # read again for the steps that follow
-                    snapshot = self._snapshot(ipr)
+                    snapshot = self._snapshot(rtnl)
         return results
 
     def _takeover_first(
@@ -184,9 +180,9 @@ class HostNetwork:
         """Bring up and announce the LB interfaces the steps raise, ahead of the full read; the links raised
         and those announced.
 
-        On a plain rtnetlink socket (host_rtnl): the link and its addresses read, the link set up, the burst
-        sent, before pyroute2 is even opened. Best effort: whatever fails here, the step itself does (or
-        reports) it again. `by_ha`: HA set the links up itself a moment ago (a takeover kit); the burst is left.
+        The link and its addresses read, the link set up, the burst sent, before the full dump. Best effort:
+        whatever fails here, the step itself does (or reports) it again. `by_ha`: HA set the links up itself a
+        moment ago (a takeover kit); the burst is left.
         """
         raising = [step for step in steps if step.kind is Kind.LB and step.op is Op.UPDATE]
         if not raising:
@@ -194,7 +190,7 @@ class HostNetwork:
         raised: set[str] = set()
         announced: set[str] = set()
         try:
-            with self._open_fast() as rtnl:
+            with self._open_rtnl() as rtnl:
                 for step in raising:
                     snapshot = rtnl.link_snapshot(step.spec.key)
                     for op in takeover_ops(step, snapshot, by_ha) or ():
@@ -222,8 +218,11 @@ class HostNetwork:
         return frozenset(raised), frozenset(announced)
 
     def send_gratuitous_arp(self, interface: str, address: IPAddress) -> None:
-        with self._rtnl() as ipr:
-            link = read_snapshot(ipr, detail=False).link(interface)
+        with self._rtnl() as rtnl:
+            try:
+                link = rtnl.link(interface)
+            except RtnlError as err:
+                raise DataplaneError(f"reading interface {interface!r} failed: {err}", err.errno) from err
         if link is None:
             raise DataplaneError(f"no such network interface {interface!r}", errno.ENODEV)
         if not link.up:
@@ -237,37 +236,39 @@ class HostNetwork:
 
     # The shell.
 
-    def _rtnl(self) -> Any:
+    def _rtnl(self) -> Rtnl:
         try:
             return self._open_rtnl()
         except OSError as err:
             raise DataplaneError(f"cannot open an rtnetlink socket: {err}", err.errno) from err
 
-    def _snapshot(self, ipr: Any) -> Snapshot:
+    def _snapshot(self, rtnl: Rtnl) -> Snapshot:
         try:
-            return read_snapshot(ipr, lambda links: frozenset(record.lb.routing_table for _, record in lb_links(links)))
-        except NetlinkError as err:
-            raise DataplaneError(f"reading the host network failed: {err}", err.code) from err
+            return read_snapshot(
+                rtnl, lambda links: frozenset(record.lb.routing_table for _, record in lb_links(links))
+            )
+        except OSError as err:
+            raise DataplaneError(f"reading the host network failed: {err}", err.errno) from err
 
-    def _perform(self, ipr: Any, op: HostOp, snapshot: Snapshot) -> Snapshot:
+    def _perform(self, rtnl: Rtnl, op: HostOp, snapshot: Snapshot) -> Snapshot:
         """Carry out one operation; returns the snapshot as it now stands (links kept current)."""
-        after = self._handlers[type(op)](ipr, op, snapshot)
+        after = self._handlers[type(op)](rtnl, op, snapshot)
         return snapshot if after is None else after
 
-    def _set_sysctls(self, ipr: Any, op: SetSysctls, snapshot: Snapshot) -> None:
+    def _set_sysctls(self, rtnl: Rtnl, op: SetSysctls, snapshot: Snapshot) -> None:
         try:
             self._sysctls.apply(op.sysctls)
         except DataplaneError as err:
             raise OpFailed(str(err), err.errno) from err
 
-    def _fail(self, ipr: Any, op: Fail, snapshot: Snapshot) -> None:
+    def _fail(self, rtnl: Rtnl, op: Fail, snapshot: Snapshot) -> None:
         raise OpFailed(op.message, op.errno)
 
-    def _set_link(self, ipr: Any, op: SetLink, snapshot: Snapshot) -> None:
+    def _set_link(self, rtnl: Rtnl, op: SetLink, snapshot: Snapshot) -> None:
         link = _link(snapshot, op.name)
         if op.up is not None or op.mac is not None:
             self._reannouncer.changed()  # announcements made before no longer speak for this node
-        _send(ipr, messages.link_set(link.index, up=op.up, mac=op.mac, alias=op.alias), f"set {op.name}")
+        _send(rtnl, messages.link_set(link.index, up=op.up, mac=op.mac, alias=op.alias), f"set {op.name}")
         if op.up is not None:
             log.info("%s: link %s", op.name, "up" if op.up else "down")
         snapshot.links[link.index] = dataclasses.replace(
@@ -278,66 +279,66 @@ class HostNetwork:
             alias=link.alias if op.alias is None else op.alias,
         )
 
-    def _create_link(self, ipr: Any, op: CreateLink, snapshot: Snapshot) -> Snapshot:
+    def _create_link(self, rtnl: Rtnl, op: CreateLink, snapshot: Snapshot) -> Snapshot:
         parent = _link(snapshot, op.parent).index if op.parent else 0
         message = messages.link_add(op.name, op.kind, parent=parent, vlan_id=op.vlan_id)
         try:
-            _send(ipr, message, f"create {op.kind} interface {op.name}")
+            _send(rtnl, message, f"create {op.kind} interface {op.name}")
         except OpFailed as err:
             if op.kind == "vlan" and err.errno == errno.EOPNOTSUPP:
                 raise OpFailed(f"cannot create {op.name}: {_VLAN_HINT}", err.errno) from err
             raise
         log.info("created %s interface %s", op.kind, op.name)
-        return self._snapshot(ipr)
+        return self._snapshot(rtnl)
 
-    def _delete_link(self, ipr: Any, op: DeleteLink, snapshot: Snapshot) -> Snapshot | None:
+    def _delete_link(self, rtnl: Rtnl, op: DeleteLink, snapshot: Snapshot) -> Snapshot | None:
         link = snapshot.link(op.name)
         if link is None:
             return None
         self._reannouncer.changed()
-        _send(ipr, messages.link_delete(link.index), f"delete {op.name}", ok=_GONE)
+        _send(rtnl, messages.link_delete(link.index), f"delete {op.name}", ok=_GONE)
         log.info("deleted interface %s", op.name)
-        return self._snapshot(ipr)
+        return self._snapshot(rtnl)
 
-    def _add_address(self, ipr: Any, op: AddAddress, snapshot: Snapshot) -> None:
+    def _add_address(self, rtnl: Rtnl, op: AddAddress, snapshot: Snapshot) -> None:
         link = _link(snapshot, op.link)
-        _send(ipr, messages.address(link.index, op.interface), f"add {op.interface} to {op.link}")
+        _send(rtnl, messages.address(link.index, op.interface), f"add {op.interface} to {op.link}")
         if op.link == LOOPBACK:
             self._say_home(LOOPBACK)
 
-    def _delete_address(self, ipr: Any, op: DeleteAddress, snapshot: Snapshot) -> None:
+    def _delete_address(self, rtnl: Rtnl, op: DeleteAddress, snapshot: Snapshot) -> None:
         link = snapshot.link(op.link)
         if link is not None:
             message = messages.address(link.index, op.interface, delete=True)
-            _send(ipr, message, f"remove {op.interface} from {op.link}", ok=_GONE)
+            _send(rtnl, message, f"remove {op.interface} from {op.link}", ok=_GONE)
 
-    def _add_rule(self, ipr: Any, op: AddRule, snapshot: Snapshot) -> None:
-        _send(ipr, messages.rule(op.rule), _rule_text(op.rule, "add"), ok=frozenset({errno.EEXIST}))
+    def _add_rule(self, rtnl: Rtnl, op: AddRule, snapshot: Snapshot) -> None:
+        _send(rtnl, messages.rule(op.rule), _rule_text(op.rule, "add"), ok=frozenset({errno.EEXIST}))
 
-    def _delete_rule(self, ipr: Any, op: DeleteRule, snapshot: Snapshot) -> None:
-        _send(ipr, messages.rule(op.rule, delete=True), _rule_text(op.rule, "delete"), ok=_GONE)
+    def _delete_rule(self, rtnl: Rtnl, op: DeleteRule, snapshot: Snapshot) -> None:
+        _send(rtnl, messages.rule(op.rule, delete=True), _rule_text(op.rule, "delete"), ok=_GONE)
 
-    def _replace_route(self, ipr: Any, op: ReplaceRoute, snapshot: Snapshot) -> None:
-        _send(ipr, messages.route(op.route), f"add route {op.route.dst} to table {op.route.table}")
+    def _replace_route(self, rtnl: Rtnl, op: ReplaceRoute, snapshot: Snapshot) -> None:
+        _send(rtnl, messages.route(op.route), f"add route {op.route.dst} to table {op.route.table}")
 
-    def _delete_route(self, ipr: Any, op: DeleteRoute, snapshot: Snapshot) -> None:
-        _send(ipr, messages.route(op.route, delete=True), f"delete route {op.route.dst}", ok=_GONE)
+    def _delete_route(self, rtnl: Rtnl, op: DeleteRoute, snapshot: Snapshot) -> None:
+        _send(rtnl, messages.route(op.route, delete=True), f"delete route {op.route.dst}", ok=_GONE)
 
-    def _ensure_dummy(self, ipr: Any, op: EnsureDummy, snapshot: Snapshot) -> Snapshot:
+    def _ensure_dummy(self, rtnl: Rtnl, op: EnsureDummy, snapshot: Snapshot) -> Snapshot:
         name = op.name
         if snapshot.link(name) is None:
             try:
-                _send(ipr, messages.link_add(name, "dummy"), f"create dummy interface {name}")
+                _send(rtnl, messages.link_add(name, "dummy"), f"create dummy interface {name}")
             except OpFailed as err:
                 if err.errno != errno.EOPNOTSUPP:
                     raise
                 self._say_home(LOOPBACK, f"the kernel has no dummy link kind; {_DUMMY_HINT}")
                 return snapshot
-            snapshot = self._snapshot(ipr)
+            snapshot = self._snapshot(rtnl)
         link = _link(snapshot, name)
         if not link.up:
-            _send(ipr, messages.link_set(link.index, up=True), f"bring {name} up")
-            snapshot = self._snapshot(ipr)
+            _send(rtnl, messages.link_set(link.index, up=True), f"bring {name} up")
+            snapshot = self._snapshot(rtnl)
         self._say_home(name, "it exists")
         return snapshot
 
@@ -352,7 +353,7 @@ class HostNetwork:
             log.info("anycast and dedicated VIPs go on %s (%s)", home, why)
 
     def _announce(
-        self, ipr: Any, op: Announce, snapshot: Snapshot, when_running: Callable[[], None] | None = None
+        self, rtnl: Rtnl, op: Announce, snapshot: Snapshot, when_running: Callable[[], None] | None = None
     ) -> None:
         """Announce at once: a link just set up can send (no waiting for linkwatch to call it running);
         a burst's `when_running` goes to the reannouncer."""
@@ -388,6 +389,11 @@ def _resolve(name: str, index: int, addresses: tuple[str, ...]) -> None:
         )
 
 
+def _lb_tables(links: Snapshot) -> frozenset[int]:
+    """The routing tables of the LB interfaces among `links` (their routes are read beside the main table's)."""
+    return frozenset(record.lb.routing_table for _, record in lb_links(links))
+
+
 def _link(snapshot: Snapshot, name: str) -> Link:
     link = snapshot.link(name)
     if link is None:
@@ -400,15 +406,10 @@ def _rule_text(rule: Rule, verb: str) -> str:
     return f"{verb} rule `{match} lookup {rule.table}`"
 
 
-def _send(ipr: Any, message: Any, what: str, ok: frozenset[int] = frozenset()) -> None:
+def _send(rtnl: Rtnl, message: bytes, what: str, ok: frozenset[int] = frozenset()) -> None:
     try:
-        ipr.nlm_request_batch([message])
-    except NetlinkError as err:
-        if err.code in ok:
+        rtnl.call(message)
+    except OSError as err:
+        if err.errno in ok:
             return
-        raise OpFailed(f"{what}: {_strerror(err)}", err.code) from err
-
-
-def _strerror(err: NetlinkError) -> str:
-    text = err.args[1] if len(err.args) > 1 else str(err)
-    return f"{text} (errno {err.code})"
+        raise OpFailed(f"{what}: {os.strerror(err.errno or 0)} (errno {err.errno})", err.errno) from err

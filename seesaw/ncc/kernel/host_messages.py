@@ -1,8 +1,9 @@
-"""rtnetlink messages for the host part's writes, built as pyroute2 message objects.
+"""rtnetlink messages for the host part's writes, as the bytes the kernel reads (host_wire's layouts).
 
-Pure: every function returns a message with its header type and flags set,
-ready to send; nothing here opens a socket (pyroute2 encodes offline, which is
-how the unit tests check these messages). Everything NCC adds carries its
+Pure: every function returns a whole netlink message, its header's type and
+flags set (the socket numbers it when it sends, host_rtnl.Rtnl.call); nothing
+here opens a socket. The unit tests read them back with pyroute2's decoder,
+an independent reading of the same layouts. Everything NCC adds carries its
 protocol number (`PROTO`, IFA_PROTO / FRA_PROTOCOL / rtm_protocol), so `ip`
 shows whose it is and NCC recognises its own addresses on shared links (lo).
 """
@@ -12,151 +13,154 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, nlmsg
-from pyroute2.netlink.rtnl import (
-    RTM_DELADDR,
-    RTM_DELLINK,
-    RTM_DELROUTE,
-    RTM_DELRULE,
-    RTM_NEWADDR,
-    RTM_NEWLINK,
-    RTM_NEWROUTE,
-    RTM_NEWRULE,
-)
-from pyroute2.netlink.rtnl.fibmsg import FR_ACT_TO_TBL, fibmsg
-from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ifaddrmsg
-from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-from pyroute2.netlink.rtnl.rtmsg import rtmsg
-
+from seesaw.common.rtnetlink import IFINFO, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST
 from seesaw.ncc.kernel.host_snapshot import IFF_UP, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, IPInterface, Route, Rule
+from seesaw.ncc.kernel.host_wire import (
+    FRA_DST,
+    FRA_PRIORITY,
+    FRA_PROTOCOL,
+    FRA_SRC,
+    FRA_TABLE,
+    IFA_ADDRESS,
+    IFA_BROADCAST,
+    IFA_FLAGS,
+    IFA_LOCAL,
+    IFA_PROTO,
+    IFADDR,
+    IFLA_ADDRESS,
+    IFLA_IFALIAS,
+    IFLA_IFNAME,
+    IFLA_INFO_DATA,
+    IFLA_INFO_KIND,
+    IFLA_LINK,
+    IFLA_LINKINFO,
+    IFLA_VLAN_ID,
+    NEXTHOP,
+    RTA_DST,
+    RTA_GATEWAY,
+    RTA_MULTIPATH,
+    RTA_OIF,
+    RTA_TABLE,
+    RTMSG,
+    RULE,
+    attr,
+    message,
+    text,
+    u8,
+    u16,
+    u32,
+)
 
 PROTO = 83  # "S": Seesaw's routes, rules and addresses (rtm_protocol / FRA_PROTOCOL / IFA_PROTO)
 RTN_UNICAST = 1
+FR_ACT_TO_TBL = 1
+RT_TABLE_COMPAT = 252  # rtm_table of a table above 255 (the number itself goes in RTA_TABLE)
+IFA_F_NODAD = 0x02
+IFA_F_NOPREFIXROUTE = 0x200
+NLM_F_REPLACE = 0x100
+NLM_F_EXCL = 0x200
+RTM_NEWLINK = 16
+RTM_DELLINK = 17
+RTM_NEWADDR = 20
+RTM_DELADDR = 21
+RTM_NEWROUTE = 24
+RTM_DELROUTE = 25
+RTM_NEWRULE = 32
+RTM_DELRULE = 33
 ADD = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
 REPLACE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
 CHANGE = NLM_F_REQUEST | NLM_F_ACK
 _LINK_INDEX_NONE = 0
 
 
-def _finish(message: nlmsg, msg_type: int, flags: int) -> nlmsg:
-    message["header"]["type"] = msg_type
-    message["header"]["flags"] = flags
-    return message
-
-
 def _family(address: ipaddress.IPv4Address | ipaddress.IPv6Address | IPInterface) -> int:
     return socket.AF_INET if address.version == 4 else socket.AF_INET6
 
 
-def link_set(index: int, *, up: bool | None = None, mac: str | None = None, alias: str | None = None) -> nlmsg:
+def link_set(index: int, *, up: bool | None = None, mac: str | None = None, alias: str | None = None) -> bytes:
     """Change one link: admin state, MAC, alias (only what is given)."""
-    message = ifinfmsg()
-    message["family"] = socket.AF_UNSPEC
-    message["index"] = index
-    if up is not None:
-        message["change"] = IFF_UP
-        message["flags"] = IFF_UP if up else 0
-    attrs = []
+    change, flags = (IFF_UP, IFF_UP if up else 0) if up is not None else (0, 0)
+    body = IFINFO.pack(socket.AF_UNSPEC, 0, index, flags, change)
     if mac is not None:
-        attrs.append(("IFLA_ADDRESS", mac))
+        body += attr(IFLA_ADDRESS, bytes.fromhex(mac.replace(":", "")))
     if alias is not None:
-        attrs.append(("IFLA_IFALIAS", alias))
-    message["attrs"] = attrs
-    return _finish(message, RTM_NEWLINK, CHANGE)
+        body += attr(IFLA_IFALIAS, text(alias))
+    return message(RTM_NEWLINK, CHANGE, body)
 
 
-def link_add(name: str, kind: str, *, parent: int = _LINK_INDEX_NONE, vlan_id: int = 0) -> nlmsg:
+def link_add(name: str, kind: str, *, parent: int = _LINK_INDEX_NONE, vlan_id: int = 0) -> bytes:
     """Create a link of `kind` ("dummy", or "vlan" on `parent` with `vlan_id`)."""
-    message = ifinfmsg()
-    message["family"] = socket.AF_UNSPEC
-    info: dict[str, object] = {"attrs": [("IFLA_INFO_KIND", kind)]}
+    info = attr(IFLA_INFO_KIND, text(kind))
     if kind == "vlan":
-        info["attrs"] = [("IFLA_INFO_KIND", kind), ("IFLA_INFO_DATA", {"attrs": [("IFLA_VLAN_ID", vlan_id)]})]
-    attrs: list[tuple[str, object]] = [("IFLA_IFNAME", name), ("IFLA_LINKINFO", info)]
+        info += attr(IFLA_INFO_DATA, attr(IFLA_VLAN_ID, u16(vlan_id)))
+    body = IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_IFNAME, text(name)) + attr(IFLA_LINKINFO, info)
     if parent:
-        attrs.append(("IFLA_LINK", parent))
-    message["attrs"] = attrs
-    return _finish(message, RTM_NEWLINK, ADD)
+        body += attr(IFLA_LINK, u32(parent))
+    return message(RTM_NEWLINK, ADD, body)
 
 
-def link_delete(index: int) -> nlmsg:
-    message = ifinfmsg()
-    message["family"] = socket.AF_UNSPEC
-    message["index"] = index
-    return _finish(message, RTM_DELLINK, CHANGE)
+def link_delete(index: int) -> bytes:
+    return message(RTM_DELLINK, CHANGE, IFINFO.pack(socket.AF_UNSPEC, 0, index, 0, 0))
 
 
-def address(index: int, interface: IPInterface, *, delete: bool = False, host_route: bool = True) -> nlmsg:
+def address(index: int, interface: IPInterface, *, delete: bool = False, host_route: bool = True) -> bytes:
     """Add (replacing: idempotent) or delete `interface` on link `index`.
 
     IPv4 gets its broadcast address; IPv6 skips duplicate address detection.
     `host_route=False` adds no prefix route (for /32 and /128 VIPs it makes none anyway).
     """
-    message = ifaddrmsg()
-    message["family"] = _family(interface)
-    message["prefixlen"] = interface.network.prefixlen
-    message["index"] = index
-    message["scope"] = RT_SCOPE_UNIVERSE
-    ip = str(interface.ip)
-    attrs: list[tuple[str, object]] = [("IFA_LOCAL", ip), ("IFA_ADDRESS", ip)]
+    packed = interface.ip.packed
+    attrs = attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
     flags = 0
     if interface.version == 4:
         if interface.network.prefixlen < 31 and not delete:
-            attrs.append(("IFA_BROADCAST", str(interface.network.broadcast_address)))
+            attrs += attr(IFA_BROADCAST, interface.network.broadcast_address.packed)
     else:
-        attrs = [("IFA_ADDRESS", ip)]
+        attrs = attr(IFA_ADDRESS, packed)
         flags |= IFA_F_NODAD
     if not host_route:
         flags |= IFA_F_NOPREFIXROUTE
+    header_flags = 0
     if not delete:
-        message["flags"] = flags & 0xFF
-        attrs.append(("IFA_FLAGS", flags))
-        attrs.append(("IFA_PROTO", PROTO))
-    message["attrs"] = attrs
-    return _finish(message, RTM_DELADDR if delete else RTM_NEWADDR, CHANGE if delete else REPLACE)
+        header_flags = flags & 0xFF
+        attrs += attr(IFA_FLAGS, u32(flags)) + attr(IFA_PROTO, u8(PROTO))
+    body = IFADDR.pack(_family(interface), interface.network.prefixlen, header_flags, RT_SCOPE_UNIVERSE, index)
+    return message(RTM_DELADDR if delete else RTM_NEWADDR, CHANGE if delete else REPLACE, body + attrs)
 
 
-def rule(spec: Rule, *, delete: bool = False) -> nlmsg:
+def rule(spec: Rule, *, delete: bool = False) -> bytes:
     """Add (failing with EEXIST on an identical rule) or delete a `lookup <table>` policy rule."""
-    message = fibmsg()
-    message["family"] = spec.family
-    message["action"] = FR_ACT_TO_TBL
-    message["table"] = spec.table if spec.table < 256 else 0
-    attrs: list[tuple[str, object]] = [("FRA_TABLE", spec.table), ("FRA_PRIORITY", spec.priority)]
+    src_len = spec.src.prefixlen if spec.src is not None else 0
+    dst_len = spec.dst.prefixlen if spec.dst is not None else 0
+    table = spec.table if spec.table < 256 else 0
+    body = RULE.pack(spec.family, dst_len, src_len, 0, table, 0, 0, FR_ACT_TO_TBL, 0)
+    body += attr(FRA_TABLE, u32(spec.table)) + attr(FRA_PRIORITY, u32(spec.priority))
     if spec.src is not None:
-        message["src_len"] = spec.src.prefixlen
-        attrs.append(("FRA_SRC", str(spec.src.network_address)))
+        body += attr(FRA_SRC, spec.src.network_address.packed)
     if spec.dst is not None:
-        message["dst_len"] = spec.dst.prefixlen
-        attrs.append(("FRA_DST", str(spec.dst.network_address)))
+        body += attr(FRA_DST, spec.dst.network_address.packed)
     if not delete:
-        attrs.append(("FRA_PROTOCOL", spec.proto or PROTO))
-    message["attrs"] = attrs
-    return _finish(message, RTM_DELRULE if delete else RTM_NEWRULE, CHANGE if delete else ADD)
+        body += attr(FRA_PROTOCOL, u8(spec.proto or PROTO))
+    return message(RTM_DELRULE if delete else RTM_NEWRULE, CHANGE if delete else ADD, body)
 
 
-def route(spec: Route, *, delete: bool = False) -> nlmsg:
+def route(spec: Route, *, delete: bool = False) -> bytes:
     """Replace (idempotent) or delete a unicast route, with one nexthop or several (ECMP)."""
-    message = rtmsg()
-    message["family"] = spec.family
-    message["dst_len"] = spec.dst.prefixlen
-    message["table"] = spec.table if spec.table < 256 else 252
-    message["proto"] = spec.proto or PROTO
-    message["scope"] = spec.scope if spec.scope != RT_SCOPE_HOST else RT_SCOPE_UNIVERSE
-    message["type"] = RTN_UNICAST
-    attrs: list[tuple[str, object]] = [("RTA_TABLE", spec.table)]
+    table = spec.table if spec.table < 256 else RT_TABLE_COMPAT
+    scope = spec.scope if spec.scope != RT_SCOPE_HOST else RT_SCOPE_UNIVERSE
+    body = RTMSG.pack(spec.family, spec.dst.prefixlen, 0, 0, table, spec.proto or PROTO, scope, RTN_UNICAST, 0)
+    body += attr(RTA_TABLE, u32(spec.table))
     if spec.dst.prefixlen:
-        attrs.append(("RTA_DST", str(spec.dst.network_address)))
+        body += attr(RTA_DST, spec.dst.network_address.packed)
     if len(spec.nexthops) == 1:
         (hop,) = spec.nexthops
         if hop.gateway is not None:
-            attrs.append(("RTA_GATEWAY", str(hop.gateway)))
-        attrs.append(("RTA_OIF", hop.oif))
+            body += attr(RTA_GATEWAY, hop.gateway.packed)
+        body += attr(RTA_OIF, u32(hop.oif))
     elif spec.nexthops:
-        hops = []
+        hops = b""
         for hop in spec.nexthops:
-            hop_attrs = [("RTA_GATEWAY", str(hop.gateway))] if hop.gateway is not None else []
-            hops.append({"oif": hop.oif, "hops": 0, "flags": 0, "attrs": hop_attrs})
-        attrs.append(("RTA_MULTIPATH", hops))
-    message["attrs"] = attrs
-    return _finish(message, RTM_DELROUTE if delete else RTM_NEWROUTE, CHANGE if delete else REPLACE)
+            gateway = attr(RTA_GATEWAY, hop.gateway.packed) if hop.gateway is not None else b""
+            hops += NEXTHOP.pack(NEXTHOP.size + len(gateway), 0, 0, hop.oif) + gateway
+        body += attr(RTA_MULTIPATH, hops)
+    return message(RTM_DELROUTE if delete else RTM_NEWROUTE, CHANGE if delete else REPLACE, body)

@@ -1,28 +1,26 @@
-"""A takeover's few rtnetlink calls on a plain socket: one link and its addresses read, the link set up.
+"""The host part's rtnetlink socket: plain netlink, no library between NCC and the kernel.
 
-The takeover's fast path (host.py) reads one link and its addresses, sets
-the link up and announces, before anything else. Through pyroute2 that is
-a socket set-up and two dumps parsed into generic message objects: 5 to
-25 ms on a busy machine, all of it before the clients are called over.
-Here it is one netlink socket, one RTM_GETLINK by name, one address dump
-(filtered by the kernel where it can, NETLINK_GET_STRICT_CHK, and again
-here) and one RTM_NEWLINK, with the few fields the fast path reads unpacked
-by `struct`: well under a millisecond.
+Every read and write of the host part goes through one `Rtnl` (a socket in
+the calling thread's network namespace): the dumps of links, addresses,
+policy rules and routes that make a Snapshot (host_snapshot.read_snapshot),
+the writes host_messages builds (`call`: one message, its ack), and the
+takeover's fast path: one RTM_GETLINK by name, one address dump (filtered by
+the kernel where it can, NETLINK_GET_STRICT_CHK, and again here), one
+RTM_NEWLINK. Decoding is host_wire's: `struct` over the few fields NCC reads.
+
+Through pyroute2 the same apply spent most of its time in the library
+(a socket set-up on an event loop, every message parsed into generic
+objects): 20 to 30 ms of CPU for an LB interface brought up, at the moment
+a takeover's clients come over. Here it is a few milliseconds.
 
 `wait_running` follows a link's notifications until it runs (carrier on,
 activated by the kernel's linkwatch): the moment a takeover's burst is sure
 to find the path forwarding (host_reannounce).
-
-Only what takeover_ops (host_plan) reads is filled in: the link's index,
-name, flags, MAC and alias, and its addresses. Everything else keeps going
-through pyroute2 (host_snapshot, host_messages). The socket acts in the
-calling thread's network namespace, as the rest of the part.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 import struct
@@ -43,78 +41,38 @@ from seesaw.common.rtnetlink import (
     RTM_NEWLINK,
 )
 from seesaw.common.rtnetlink import IFINFO as _IFINFO
-from seesaw.ncc.kernel.host_snapshot import Address, Link, Snapshot
+from seesaw.ncc.kernel.host_snapshot import Address, Link, Route, Rule, Snapshot
+from seesaw.ncc.kernel.host_wire import (
+    IFADDR,
+    IFLA_IFNAME,
+    RTA_TABLE,
+    RTMSG,
+    RULE,
+    align,
+    attr,
+    parse_address,
+    parse_link,
+    parse_route,
+    parse_rule,
+    text,
+    u32,
+)
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_GET_STRICT_CHK = 12
-
-IFLA_ADDRESS = 1
-IFLA_IFNAME = 3
-IFLA_IFALIAS = 20
-IFA_ADDRESS = 1
-IFA_LOCAL = 2
-IFA_PROTO = 11
-
-_IFADDR = struct.Struct("=BBBBI")  # ifaddrmsg: family, prefix length, flags, scope, index
-_ATTR = struct.Struct("=HH")  # rtattr: length, type
+RTM_NEWRULE = 32
+RTM_GETRULE = 34
+RTM_NEWROUTE = 24
+RTM_GETROUTE = 26
+_RECEIVE = 1 << 16  # the kernel fills a dump's batches to at most 32 KiB
 _ERROR = struct.Struct("=i")
+NLM_F_DUMP_INTR = 0x10  # the dump's answer may be inconsistent: a change landed while it ran
+DUMP_TRIES = 5
 
 
 class RtnlError(OSError):
     """The kernel refused a request (errno set), or answered what this reader cannot read."""
-
-
-def _align(length: int) -> int:
-    return (length + 3) & ~3
-
-
-def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
-    """The attributes in data[offset:end] by type (the last of a type wins)."""
-    found: dict[int, bytes] = {}
-    while offset + _ATTR.size <= end:
-        length, kind = _ATTR.unpack_from(data, offset)
-        if length < _ATTR.size:
-            break
-        found[kind & 0x3FFF] = data[offset + _ATTR.size : offset + length]
-        offset += _align(length)
-    return found
-
-
-def _attr(kind: int, value: bytes) -> bytes:
-    body = _ATTR.pack(_ATTR.size + len(value), kind) + value
-    return body + b"\0" * (_align(len(body)) - len(body))
-
-
-def _text(value: bytes | None) -> str:
-    return value.split(b"\0", 1)[0].decode(errors="replace") if value else ""
-
-
-def parse_link(data: bytes, offset: int, end: int) -> Link:
-    """The Link in the RTM_NEWLINK body at data[offset:end] (what the fast path reads of it)."""
-    _, _, index, flags, _ = _IFINFO.unpack_from(data, offset)
-    attrs = _attrs(data, offset + _IFINFO.size, end)
-    mac = attrs.get(IFLA_ADDRESS, b"")
-    return Link(
-        index=index,
-        name=_text(attrs.get(IFLA_IFNAME)),
-        up=bool(flags & IFF_UP),
-        running=bool(flags & IFF_RUNNING),
-        mac=mac.hex(":") if mac else "",
-        alias=_text(attrs.get(IFLA_IFALIAS)),
-    )
-
-
-def parse_address(data: bytes, offset: int, end: int) -> Address | None:
-    """The Address in the RTM_NEWADDR body at data[offset:end]; None if it has none."""
-    family, prefix, _, scope, index = _IFADDR.unpack_from(data, offset)
-    attrs = _attrs(data, offset + _IFADDR.size, end)
-    raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
-    if family not in (socket.AF_INET, socket.AF_INET6) or raw is None:
-        return None
-    address = ipaddress.ip_address(raw)
-    proto = attrs.get(IFA_PROTO, b"\0")[0]
-    return Address(index, ipaddress.ip_interface(f"{address}/{prefix}"), scope, proto)
 
 
 class Rtnl:
@@ -145,23 +103,72 @@ class Rtnl:
 
     def link_snapshot(self, name: str) -> Snapshot:
         """A Snapshot of link `name` and its addresses alone; RtnlError(ENODEV) if there is no such link."""
-        request = _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + _attr(IFLA_IFNAME, name.encode() + b"\0")
-        links = [
-            parse_link(data, offset, end)
-            for kind, data, offset, end in self._request(RTM_GETLINK, NLM_F_REQUEST, request)
-            if kind == RTM_NEWLINK
-        ]
+        link = self.link(name)
+        if link is None:
+            raise RtnlError(errno.ENODEV, f"no such network interface {name!r}")
+        return Snapshot(links={link.index: link}, addresses=self.addresses(link.index))
+
+    def link(self, name: str) -> Link | None:
+        """Link `name` as the kernel has it now; None if there is none."""
+        request = _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_IFNAME, text(name))
+        try:
+            answer = self._request(RTM_GETLINK, NLM_F_REQUEST, request)
+        except RtnlError as err:
+            if err.errno == errno.ENODEV:
+                return None
+            raise
+        links = [parse_link(data, offset, end) for kind, data, offset, end in answer if kind == RTM_NEWLINK]
         if len(links) != 1:
             raise RtnlError(errno.EPROTO, f"asked for link {name}, the kernel answered {len(links)} links")
-        link = links[0]
-        request = _IFADDR.pack(socket.AF_UNSPEC, 0, 0, 0, link.index)
-        addresses = []
+        return links[0]
+
+    def links(self) -> list[Link]:
+        """Every link of the namespace."""
+        request = _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+        answer = self._request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, request)
+        return [parse_link(data, offset, end) for kind, data, offset, end in answer if kind == RTM_NEWLINK]
+
+    def addresses(self, index: int = 0) -> list[Address]:
+        """The addresses of link `index` (0: of every link), IPv4 and IPv6."""
+        request = IFADDR.pack(socket.AF_UNSPEC, 0, 0, 0, index)
+        found = []
         for kind, data, offset, end in self._request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, request):
             if kind == RTM_NEWADDR:
                 address = parse_address(data, offset, end)
-                if address is not None and address.index == link.index:
-                    addresses.append(address)
-        return Snapshot(links={link.index: link}, addresses=addresses)
+                if address is not None and index in (0, address.index):
+                    found.append(address)
+        return found
+
+    def rules(self, family: int) -> list[Rule]:
+        """The policy rules of `family`."""
+        request = RULE.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
+        answer = self._request(RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, request)
+        return [parse_rule(data, offset, end) for kind, data, offset, end in answer if kind == RTM_NEWRULE]
+
+    def routes(self, family: int, table: int) -> list[Route]:
+        """The routes of `family` in routing table `table` (the kernel filters where it can; so do we)."""
+        request = RTMSG.pack(family, 0, 0, 0, table if table < 256 else 0, 0, 0, 0, 0) + attr(RTA_TABLE, u32(table))
+        try:
+            answer = self._request(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, request)
+        except RtnlError as err:
+            if err.errno == errno.ENOENT:
+                return []  # no such table (yet): the kernel makes one with its first route
+            raise
+        found = []
+        for kind, data, offset, end in answer:
+            if kind == RTM_NEWROUTE:
+                route = parse_route(data, offset, end)
+                if route.table == table and route.family == family:
+                    found.append(route)
+        return found
+
+    def call(self, message: bytes) -> None:
+        """Send one request `message` (host_messages; it asks for an ack) and wait for the kernel's answer;
+        RtnlError with the kernel's errno if it refused."""
+        length, kind, flags, _, _ = _HEADER.unpack_from(message)
+        if length != len(message):
+            raise RtnlError(errno.EINVAL, f"a netlink message of {len(message)} bytes says it has {length}")
+        self._request(kind, flags | NLM_F_ACK, message[_HEADER.size :])
 
     def set_up(self, index: int, up: bool = True) -> None:
         """Set link `index` up (or down); RtnlError with the kernel's errno if refused."""
@@ -181,7 +188,7 @@ class Rtnl:
         while (left := deadline - time.monotonic()) > 0:
             self._sock.settimeout(left)
             try:
-                data = self._sock.recv(1 << 16)
+                data = self._sock.recv(_RECEIVE)
             except TimeoutError:
                 return False
             finally:
@@ -195,34 +202,46 @@ class Rtnl:
                     _, _, index, flags, _ = _IFINFO.unpack_from(data, offset + _HEADER.size)
                     if index == link.index and flags & IFF_RUNNING:
                         return True
-                offset += _align(length)
+                offset += align(length)
         return False
 
     def _request(self, kind: int, flags: int, body: bytes) -> list[tuple[int, bytes, int, int]]:
-        """Send one request; its answer's messages as (type, buffer, body offset, body end), until done."""
+        """Send one request; its answer's messages as (type, buffer, body offset, body end), until done.
+
+        A dump the kernel marks interrupted (a change landed while it ran: NLM_F_DUMP_INTR) is asked again.
+        """
+        for _ in range(DUMP_TRIES):
+            out, interrupted = self._once(kind, flags, body)
+            if not interrupted:
+                return out
+        raise RtnlError(
+            errno.EINTR, f"the kernel's answer to a dump kept changing while it was read ({DUMP_TRIES} tries)"
+        )
+
+    def _once(self, kind: int, flags: int, body: bytes) -> tuple[list[tuple[int, bytes, int, int]], bool]:
         self._sequence += 1
         sequence = self._sequence
         self._sock.send(_HEADER.pack(_HEADER.size + len(body), kind, flags, sequence, 0) + body)
         dump = flags & NLM_F_DUMP == NLM_F_DUMP
         out: list[tuple[int, bytes, int, int]] = []
+        interrupted = False
         while True:
-            data = self._sock.recv(1 << 16)
+            data = self._sock.recv(_RECEIVE)
             offset = 0
             while offset + _HEADER.size <= len(data):
-                length, answer, _, seq, _ = _HEADER.unpack_from(data, offset)
+                length, answer, answer_flags, seq, _ = _HEADER.unpack_from(data, offset)
                 if length < _HEADER.size:
                     raise RtnlError(errno.EPROTO, "a netlink message shorter than its header")
-                body, end = offset + _HEADER.size, offset + length
-                offset += _align(length)
+                body_at, end = offset + _HEADER.size, offset + length
+                offset += align(length)
                 if seq != sequence:
-                    continue  # an answer to an earlier request that gave up
-                if answer == NLMSG_ERROR:
-                    (code,) = _ERROR.unpack_from(data, body)
-                    if code:
+                    continue  # a notification, or an answer to an earlier request that gave up
+                interrupted = interrupted or bool(answer_flags & NLM_F_DUMP_INTR)
+                if answer in (NLMSG_ERROR, NLMSG_DONE):
+                    (code,) = _ERROR.unpack_from(data, body_at) if end - body_at >= _ERROR.size else (0,)
+                    if code < 0:
                         raise RtnlError(-code, os.strerror(-code))
-                    return out  # the ack
-                if answer == NLMSG_DONE:
-                    return out
-                out.append((answer, data, body, end))
+                    return out, interrupted  # the ack, or the dump's end
+                out.append((answer, data, body_at, end))
                 if not dump and not flags & NLM_F_ACK:
-                    return out
+                    return out, False

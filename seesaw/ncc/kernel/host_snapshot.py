@@ -1,7 +1,7 @@
 """The host network as rtnetlink reports it: links, addresses, policy rules, routes.
 
-`read_snapshot` dumps them through pyroute2 (never parsing `ip` output) into
-small immutable values; everything that interprets them (host_observe.py,
+`read_snapshot` dumps them through a plain rtnetlink socket (host_rtnl; never
+parsing `ip` output) into small immutable values; everything that interprets them (host_observe.py,
 host_plan.py) is pure and works on these values alone.
 """
 
@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from seesaw.common.rtnetlink import IFF_RUNNING as IFF_RUNNING  # rtnetlink's, read here and by the host part
 from seesaw.common.rtnetlink import IFF_UP as IFF_UP
@@ -103,100 +103,32 @@ class Snapshot:
         return [r for r in self.routes if r.table == table]
 
 
+class Dumps(Protocol):
+    """What reads the kernel's tables (host_rtnl.Rtnl)."""
+
+    def links(self) -> list[Link]: ...
+    def addresses(self, index: int = 0) -> list[Address]: ...
+    def rules(self, family: int) -> list[Rule]: ...
+    def routes(self, family: int, table: int) -> list[Route]: ...
+
+
 def read_snapshot(
-    ipr: Any, tables: frozenset[int] | Callable[[Snapshot], frozenset[int]] = frozenset(), detail: bool = True
+    rtnl: Dumps, tables: frozenset[int] | Callable[[Snapshot], frozenset[int]] = frozenset(), detail: bool = True
 ) -> Snapshot:
-    """Dump the host network through `ipr` (a pyroute2 IPRoute); links only unless `detail`.
+    """Dump the host network through `rtnl`; links only unless `detail`.
 
     `tables` are the routing tables whose routes are read beside the main table's defaults, or a function
-    of the links that says which (so the links are dumped once).
+    of the links that says which (so the links are dumped once). IPv4 rules and routes.
     """
-    snapshot = Snapshot({m["index"]: _link(m) for m in ipr.get_links()})
+    snapshot = Snapshot({link.index: link for link in rtnl.links()})
     if not detail:
         return snapshot
     if callable(tables):
         tables = tables(snapshot)
-    read_addresses(ipr, snapshot)
-    snapshot.rules = [_rule(m) for m in ipr.get_rules(family=socket.AF_INET)]
-    wanted = {MAIN_TABLE, *tables}
-    for message in ipr.get_routes(family=socket.AF_INET):
-        route = _route(message)
-        if route.table in wanted and (route.table != MAIN_TABLE or route.dst.prefixlen == 0):
-            snapshot.routes.append(route)
+    snapshot.addresses = rtnl.addresses()
+    snapshot.rules = rtnl.rules(socket.AF_INET)
+    for table in sorted({MAIN_TABLE, *tables}):
+        for route in rtnl.routes(socket.AF_INET, table):
+            if table != MAIN_TABLE or route.dst.prefixlen == 0:
+                snapshot.routes.append(route)
     return snapshot
-
-
-def read_addresses(ipr: Any, snapshot: Snapshot) -> Snapshot:
-    """Fill in `snapshot`'s addresses (a links-only snapshot becomes links and addresses)."""
-    snapshot.addresses = [a for a in (_address(m) for m in ipr.get_addr()) if a is not None]
-    return snapshot
-
-
-def _link(m: Any) -> Link:
-    info = m.get("IFLA_LINKINFO")
-    kind = info.get("IFLA_INFO_KIND") if info is not None else None
-    vlan_id = 0
-    if kind == "vlan" and info is not None:
-        data = info.get("IFLA_INFO_DATA")
-        vlan_id = (data.get("IFLA_VLAN_ID") if data is not None else 0) or 0
-    return Link(
-        index=m["index"],
-        name=m.get("IFLA_IFNAME") or "",
-        kind=kind or "",
-        up=bool(m["flags"] & IFF_UP),
-        running=bool(m["flags"] & IFF_RUNNING),
-        mac=(m.get("IFLA_ADDRESS") or "").lower(),
-        parent=m.get("IFLA_LINK") or 0,
-        vlan_id=vlan_id,
-        alias=m.get("IFLA_IFALIAS") or "",
-    )
-
-
-def _address(m: Any) -> Address | None:
-    text = m.get("IFA_LOCAL") or m.get("IFA_ADDRESS")
-    if not text:
-        return None
-    interface = ipaddress.ip_interface(f"{text.split('%')[0]}/{m['prefixlen']}")
-    return Address(m["index"], interface, m["scope"], m.get("IFA_PROTO") or 0)
-
-
-def _network(text: str | None, length: int) -> IPNetwork | None:
-    if not text or (not length and text in ("0.0.0.0", "::")):
-        return None
-    return ipaddress.ip_network(f"{text}/{length}", strict=False)
-
-
-def _rule(m: Any) -> Rule:
-    return Rule(
-        family=m["family"],
-        table=m.get("FRA_TABLE") or m["table"],
-        priority=m.get("FRA_PRIORITY") or 0,
-        src=_network(m.get("FRA_SRC"), m["src_len"]),
-        dst=_network(m.get("FRA_DST"), m["dst_len"]),
-        proto=m.get("FRA_PROTOCOL") or 0,
-    )
-
-
-def _route(m: Any) -> Route:
-    family = m["family"]
-    dst = m.get("RTA_DST") or ("0.0.0.0" if family == socket.AF_INET else "::")
-    nexthops: list[Nexthop] = []
-    multipath = m.get("RTA_MULTIPATH")
-    if multipath:
-        for hop in multipath:
-            nexthops.append(Nexthop(_gateway(hop.get("RTA_GATEWAY")), hop["oif"]))
-    else:
-        nexthops.append(Nexthop(_gateway(m.get("RTA_GATEWAY")), m.get("RTA_OIF") or 0))
-    return Route(
-        family=family,
-        table=m.get("RTA_TABLE") or m["table"],
-        dst=ipaddress.ip_network(f"{dst}/{m['dst_len']}", strict=False),
-        nexthops=tuple(nexthops),
-        metric=m.get("RTA_PRIORITY") or 0,
-        proto=m["proto"],
-        scope=m["scope"],
-    )
-
-
-def _gateway(text: str | None) -> IPAddress | None:
-    return ipaddress.ip_address(text) if text else None

@@ -162,7 +162,7 @@ def _measure(probe: Probe, topo: Topology, new: str, fault: float, timeout: floa
     except TimeoutError:
         pass  # measured as it is: a trial without takeover
     time.sleep(settle)
-    return trial(probe.samples(), fault, mac(topo, new), until=time.monotonic() - probe.timeout)
+    return trial(probe.samples(fault), fault, mac(topo, new), until=time.monotonic() - probe.timeout)
 
 
 def sigkill(pair: Pair, probe: Probe, timeout: float = TAKEOVER_TIMEOUT, settle: float = SETTLE) -> Result:

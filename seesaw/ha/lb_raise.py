@@ -27,10 +27,9 @@ import fcntl
 import os
 import socket
 import struct
-import threading
 from collections.abc import Sequence
 
-from seesaw.common.packet_socket import bound_packet_socket
+from seesaw.common.packet_socket import bound_packet_socket, close_later
 from seesaw.common.rtnetlink import (
     ACK_TIMEOUT,
     IFF_RUNNING,
@@ -115,7 +114,7 @@ class FrameSender:
         """Forget `interface`'s socket (closed in the background)."""
         sock = self._sockets.pop(interface, None)
         if sock is not None:
-            threading.Thread(target=sock.close, name="frame-sender-close", daemon=True).start()
+            close_later(sock)
 
     def close(self) -> None:
         for interface in list(self._sockets):

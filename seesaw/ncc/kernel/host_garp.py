@@ -21,7 +21,7 @@ import ipaddress
 import socket
 import struct
 
-from seesaw.common.packet_socket import bound_packet_socket
+from seesaw.common.packet_socket import bound_packet_socket, close_later
 from seesaw.ncc.dataplane import DataplaneError
 from seesaw.ncc.model import IPAddress
 
@@ -98,13 +98,16 @@ def open_sender(interface: str) -> socket.socket:
 
 
 def send_frames(interface: str, frames: list[bytes]) -> None:
-    """Send raw Ethernet frames on `interface`; DataplaneError says why not."""
-    with open_sender(interface) as sock:
-        try:
-            for frame in frames:
-                sock.send(frame)
-        except OSError as err:
-            raise send_error(interface, err) from err
+    """Send raw Ethernet frames on `interface`; DataplaneError says why not. The socket is closed in the
+    background (its close waits for the kernel: packet_socket.close_later)."""
+    sock = open_sender(interface)
+    try:
+        for frame in frames:
+            sock.send(frame)
+    except OSError as err:
+        raise send_error(interface, err) from err
+    finally:
+        close_later(sock)
 
 
 def send_error(interface: str, err: OSError) -> DataplaneError:

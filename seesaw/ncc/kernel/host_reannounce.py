@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from seesaw.common.packet_socket import close_later
 from seesaw.common.rtnetlink import RTMGRP_LINK
 from seesaw.ncc.kernel.host_garp import open_sender, send_error
 from seesaw.ncc.kernel.host_rtnl import Rtnl
@@ -97,12 +98,12 @@ class Reannouncer:
             for frame in frames:
                 sock.send(frame)
         except OSError as err:
-            sock.close()
+            close_later(sock)
             if watch is not None:
                 watch.close()
             raise send_error(interface, err) from err
         if not self.delays:
-            sock.close()
+            close_later(sock)
             return
         with self._lock:
             generation = self._generation

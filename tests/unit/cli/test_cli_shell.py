@@ -59,13 +59,22 @@ class Terminal:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 self.status = os.waitstatus_to_exitcode(status)
+                while self._drain(0.0):  # what it wrote just before it exited (it exits at once)
+                    pass
                 return self.status
-            try:  # keep draining so that the child never blocks on a full pty
-                if select.select([self.fd], [], [], 0.05)[0]:
-                    self.seen += os.read(self.fd, 65536).decode().replace("\r\n", "\n")
-            except OSError:
-                pass
+            self._drain(0.05)  # keep draining so that the child never blocks on a full pty
         raise AssertionError("the shell did not exit")
+
+    def _drain(self, timeout: float) -> bool:
+        """Read what the terminal holds (waiting up to `timeout` for it); False once there is nothing."""
+        try:
+            if not select.select([self.fd], [], [], timeout)[0]:
+                return False
+            chunk = os.read(self.fd, 65536)
+        except OSError:  # the child closed the terminal: nothing more
+            return False
+        self.seen += chunk.decode().replace("\r\n", "\n")
+        return bool(chunk)
 
     def close(self) -> None:
         if self.status is None:

@@ -28,6 +28,7 @@ Asyncio shell around it:
     config_archive.py   cluster.pb rewritten atomically, earlier versions archived
     config_loader.py    the config source (disk/server/peer): reloads, periodic checks, config diff
     override_store.py   overrides.json, written atomically
+    mark_store.py       marks.json: each fwmark vserver's mark, kept across restarts
     runtime.py          wake-ups, reload, timers
     ncc_link.py         NCC client: adopt NCC's state first, apply, retry with backoff, resync on reconnect
     service.py          the Engine servicer (CLI, ECU)

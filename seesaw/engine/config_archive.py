@@ -14,15 +14,14 @@ size and a count of 1500; a count alone is simpler to reason about).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from google.protobuf import text_format
 
+from seesaw.common.atomic_file import write_atomically
 from seesaw.pb import config_pb2
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ def save(path: Path, cluster: config_pb2.Cluster, origin: str, *, keep: int, now
         return False
     if old is not None and archive and keep > 0:
         archive_copy(path, now)
-    _write_atomically(path, render(cluster, origin, now))
+    write_atomically(path, render(cluster, origin, now))
     if keep >= 0:
         prune(path.parent / ARCHIVE_DIR, path.name, keep)
     return True
@@ -117,22 +116,3 @@ def prune(folder: Path, name: str, keep: int) -> list[Path]:
         except OSError as err:
             log.warning("cannot prune the config archive: %s: %s", old, err.strerror)
     return removed
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from seesaw.common.clock import Clock
-from seesaw.config.model import Cluster, HAState, Node, VIPType
+from seesaw.config.model import Cluster, HAState, Node, VIPType, Vserver
 from seesaw.config.settings import Settings
 from seesaw.engine import anycast, ratelimit, rollout
 from seesaw.engine.access import VserverAccess
@@ -113,6 +114,7 @@ class Engine:
         self.cluster: Cluster | None = None  # what runs: the target, churn-limited
         self.machines: dict[str, VserverMachine] = {}
         self.fwm_alloc = MarkAllocator(FWM_BASE, FWM_SIZE)
+        self._kept_marks: dict[str, dict[int, int]] = {}  # a restart's marks, until the first config claims them
         self.hc = HealthcheckManager()
         self.ha = HAStateMachine(clock, ha_timeout)
         self.link_faults = LinkFaults()
@@ -234,6 +236,14 @@ class Engine:
         self.ha.set_enabled(node is not None and node.state != HAState.DISABLED)
         self._dirty.add(MARKS_PARTITION)
         self._dirty.add(anycast.PARTITION)
+        try:
+            self._run_vservers(vservers, node)
+        finally:
+            if self._kept_marks:  # the first config has claimed what it still uses: the rest are free again
+                self._kept_marks = {}
+                self.fwm_alloc.release_held()
+
+    def _run_vservers(self, vservers: Mapping[str, Vserver], node: Node | None) -> None:
         if node is None or not node.vservers_enabled:
             self._node_warning = self._describe_node_problem(node)
             log.warning("%s", self._node_warning)
@@ -246,7 +256,7 @@ class Engine:
         for name, cfg in vservers.items():
             machine = self.machines.get(name)
             if machine is None:
-                machine = self.machines[name] = VserverMachine(name, self.fwm_alloc)
+                machine = self.machines[name] = VserverMachine(name, self.fwm_alloc, self._kept_marks.get(name))
                 self._apply_overrides(machine)
             if machine.config != cfg:
                 machine.handle_config(cfg)
@@ -254,6 +264,16 @@ class Engine:
                     machine.adopt(self.adoption.snapshot)
                 self._refresh(machine)
         self.hc.rebuild()
+
+    def keep_vserver_marks(self, marks: Mapping[str, Mapping[int, int]]) -> None:
+        """The marks the fwmark vservers had before a restart (mark_store): each gets its own back when the
+        first config creates it (no other takes one meanwhile); those the config no longer uses go free."""
+        self._kept_marks = {name: dict(by_family) for name, by_family in marks.items() if name not in self.machines}
+        self.fwm_alloc.hold({mark for by_family in self._kept_marks.values() for mark in by_family.values()})
+
+    def vserver_marks(self) -> dict[str, dict[int, int]]:
+        """Each fwmark vserver's marks by address family, as mark_store keeps them."""
+        return {name: dict(machine.fwm) for name, machine in sorted(self.machines.items()) if machine.fwm}
 
     def _describe_node_problem(self, node: Node | None) -> str:
         if node is None:

@@ -29,6 +29,7 @@ from seesaw.engine import auth_server, dataplane_view, ha_link, healthcheck_link
 from seesaw.engine.config_loader import SOURCE_FILENAME
 from seesaw.engine.config_source import DiskConfigSource
 from seesaw.engine.core import ConfigRefused, Engine
+from seesaw.engine.mark_store import FILENAME as MARKS_FILENAME
 from seesaw.engine.ncc_link import NCCLink
 from seesaw.engine.override_store import FILENAME as OVERRIDES_FILENAME
 from seesaw.engine.runtime import DEFAULT_STEP_INTERVAL, EngineRuntime
@@ -62,8 +63,10 @@ def build_runtime(args: argparse.Namespace) -> EngineRuntime:
         overrides_path,
         step_interval=args.config_step_interval,
         source_path=overrides_path.parent / SOURCE_FILENAME,
+        marks_path=overrides_path.parent / MARKS_FILENAME,
     )
     runtime.restore_overrides()
+    runtime.restore_marks()  # before the config: each fwmark vserver gets its mark back
     with contextlib.suppress(ConfigError, ConfigRefused):  # logged and kept in config status
         runtime.reload()
     runtime.loader.restore_source()  # a remote source is checked once serving (config_loader)

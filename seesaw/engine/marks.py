@@ -3,6 +3,11 @@
 Two ranges are used, as in Seesaw v2: 256..8255 for fwmark vservers
 (`FWM_BASE`, `FWM_SIZE`) and 65536..81535 for the per-backend IPVS services
 that carry DSR/TUN healthcheck probes (`CHECK_MARK_BASE`, `CHECK_MARK_SIZE`).
+
+A restarted engine gives each vserver the mark it had (mark_store): those
+marks are `hold`-ed first, so that no other vserver takes one lowest-first,
+and handed out by `get(prefer=...)`; what no vserver claimed goes back with
+`release_held`.
 """
 
 from __future__ import annotations
@@ -25,8 +30,14 @@ class MarkAllocator:
         self.size = size
         self._free: list[int] = list(range(base, base + size))  # already a heap
         self._used: set[int] = set()
+        self._held: set[int] = set()  # set aside for get(prefer=...) alone
 
-    def get(self) -> int:
+    def get(self, prefer: int | None = None) -> int:
+        """A mark: `prefer` if it is held for its owner (`hold`), else the lowest free one."""
+        if prefer is not None and prefer in self._held:
+            self._held.remove(prefer)
+            self._used.add(prefer)
+            return prefer
         if not self._free:
             raise MarksExhausted(
                 f"all {self.size} marks from {self.base} to {self.base + self.size - 1} are in use; "
@@ -42,8 +53,24 @@ class MarkAllocator:
         if not taken:
             return
         self._used |= taken
+        self._held -= taken
         self._free = [m for m in self._free if m not in taken]
         heapq.heapify(self._free)
+
+    def hold(self, marks: set[int]) -> None:
+        """Set these free marks aside: only `get(prefer=mark)` hands them out (until `release_held`)."""
+        taken = {m for m in marks if self.base <= m < self.base + self.size} - self._used - self._held
+        if not taken:
+            return
+        self._held |= taken
+        self._free = [m for m in self._free if m not in taken]
+        heapq.heapify(self._free)
+
+    def release_held(self) -> None:
+        """Make the held marks no owner claimed free again."""
+        for mark in self._held:
+            heapq.heappush(self._free, mark)
+        self._held.clear()
 
     def put(self, mark: int) -> None:
         if mark not in self._used:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
+from seesaw.common.atomic_file import write_atomically
 from seesaw.engine.overrides import Overrides
 
 log = logging.getLogger(__name__)
@@ -42,15 +41,4 @@ def load(path: Path) -> Overrides:
 
 
 def save(path: Path, overrides: Overrides) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(overrides.to_json(), f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(overrides.to_json(), indent=2, sort_keys=True) + "\n")

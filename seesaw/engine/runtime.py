@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from seesaw.engine import override_store
+from seesaw.engine import mark_store, override_store
 from seesaw.engine.config_loader import ConfigLoader
 from seesaw.engine.config_source import DiskConfigSource
 from seesaw.engine.core import Engine
@@ -38,6 +38,7 @@ class EngineRuntime:
         step_interval: float = DEFAULT_STEP_INTERVAL,
         tick_interval: float = 1.0,
         source_path: Path | None = None,
+        marks_path: Path | None = None,
     ) -> None:
         self.engine = engine
         self.source = source
@@ -47,6 +48,8 @@ class EngineRuntime:
         self.tick_interval = tick_interval
         self._events: set[asyncio.Event] = set()
         self._saved_overrides = engine.overrides_version
+        self.marks_path = marks_path
+        self._saved_marks: dict[str, dict[int, int]] = {}
         # Reads NCC's dataplane state (counters) for the views; set by the NCC link.
         self.read_dataplane: Callable[[], Awaitable[ncc_pb2.DataplaneState | None]] | None = None
         # Reads the BGP speaker's neighbours through NCC (raises BGPUnavailable); set by the NCC link.
@@ -77,8 +80,40 @@ class EngineRuntime:
                 log.error(
                     "cannot save overrides to %s: %s; they hold until the engine restarts", self.overrides_path, err
                 )
+        self._save_marks()
         for event in self._events:
             event.set()
+
+    def _save_marks(self) -> None:
+        if self.marks_path is None:
+            return
+        marks = self.engine.vserver_marks()
+        if marks == self._saved_marks:
+            return
+        try:
+            mark_store.save(self.marks_path, marks)
+            self._saved_marks = marks
+        except OSError as err:
+            log.error(
+                "cannot save the fwmark vservers' marks to %s: %s; after a restart they may be numbered afresh "
+                "(their services replaced)",
+                self.marks_path,
+                err,
+            )
+
+    def restore_marks(self) -> None:
+        """The fwmark vservers' marks from before a restart, for the first config to give back (mark_store)."""
+        if self.marks_path is None:
+            return
+        try:
+            marks = mark_store.load(self.marks_path)
+        except mark_store.MarkStoreError as err:
+            log.error("%s", err)
+            return
+        if marks:
+            log.info("kept the marks of %d fwmark vservers from %s", len(marks), self.marks_path)
+        self.engine.keep_vserver_marks(marks)
+        self._saved_marks = marks
 
     # ------------------------------------------------------------------ config
 

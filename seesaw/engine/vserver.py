@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from seesaw.config.model import (
     ANYCAST_RANGES,
@@ -218,9 +218,12 @@ def _host_port(ip: IPAddress, port: int) -> str:
 class VserverMachine:
     """The running state of one vserver."""
 
-    def __init__(self, name: str, fwm_alloc: MarkAllocator) -> None:
+    def __init__(self, name: str, fwm_alloc: MarkAllocator, kept_marks: Mapping[int, int] | None = None) -> None:
+        """`kept_marks`: the marks (by address family) this vserver had before the engine restarted, held for
+        it in `fwm_alloc` (mark_store)."""
         self.name = name
         self._fwm_alloc = fwm_alloc
+        self._kept_marks = dict(kept_marks or {})
         self.config: Vserver | None = None
         self.enabled = False
         self.override: int = common_pb2.OVERRIDE_DEFAULT
@@ -434,7 +437,7 @@ class VserverMachine:
             if addr is None:
                 continue
             if af not in self.fwm:
-                self.fwm[af] = self._fwm_alloc.get()
+                self.fwm[af] = self._fwm_alloc.get(prefer=self._kept_marks.pop(af, None))
             key = ServiceKey(af, self.fwm[af])
             svcs[key] = Service(key, addr.ip, entry)
         return svcs

@@ -15,12 +15,12 @@ journal is forgotten on reboot, exactly like the kernel state it describes.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from google.protobuf.message import DecodeError
 
+from seesaw.common.atomic_file import write_atomically
 from seesaw.ncc import convert
 from seesaw.ncc.model import ObjectError, Partition, Spec
 from seesaw.pb import ncc_pb2
@@ -32,12 +32,7 @@ FILENAME = "desired.pb"
 
 def save(path: Path, partitions: Mapping[str, Iterable[Spec]]) -> None:
     data = convert.request_to_pb(partitions).SerializeToString(deterministic=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, data)
 
 
 def load(path: Path) -> tuple[tuple[Partition, ...], list[ObjectError]]:

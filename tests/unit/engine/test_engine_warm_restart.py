@@ -22,6 +22,7 @@ from seesaw.common.clock import SystemClock
 from seesaw.engine import main
 from seesaw.lab.fixture_configs import CLUSTER_HEAD, engine_cfg
 from seesaw.ncc import bgp
+from seesaw.ncc.model import VIPFilter
 from seesaw.ncc.runner import Runner
 from seesaw.ncc.service import SERVICE_NAME as NCC_SERVICE
 from seesaw.ncc.service import NCCService
@@ -139,10 +140,17 @@ class Node:
         (self.config_dir / "cluster.pb").write_text(web_cluster())
         self.engine_socket = paths.socket_path(self.run_dir, "engine")
         self.ncc: ncc_pb2_grpc.NCCStub | None = None
+        self.sim: SimDataplane | None = None
+
+    def filters(self) -> list[VIPFilter]:
+        """The VIP filters the dataplane holds (GetState does not report them)."""
+        assert self.sim is not None
+        return [spec for spec in self.sim.read().objects.values() if isinstance(spec, VIPFilter)]
 
     @contextlib.asynccontextmanager
     async def running_ncc(self) -> AsyncIterator[ncc_pb2_grpc.NCCStub]:
-        runner = Runner(SimDataplane(), "test", SystemClock(), audit_interval=0)
+        self.sim = SimDataplane()
+        runner = Runner(self.sim, "test", SystemClock(), audit_interval=0)
         server = rpc.UnixServer(self.run_dir, "ncc")
         speaker = bgp.Speaker(self.run_dir / "no-bgpd.vty")  # as seesaw-ncc runs: no bgpd is fine without anycast
         server.add(ncc_pb2_grpc.add_NCCServicer_to_server, NCCService(runner, speaker), NCC_SERVICE)
@@ -316,3 +324,81 @@ async def _both_serving(node: Node) -> bool:
     state = await node.state()
     vip = [s for s in state.services if not s.service.fwmark]
     return len(vip) == 1 and sorted(d.destination.address for d in vip[0].destinations) == ["10.2.0.1", "10.2.0.2"]
+
+
+def fwm_cluster(names: tuple[str, ...]) -> str:
+    """fwmark vservers (use_fwm) named <name>@au-syd, VIP 10.0.0.<20+i>, one backend each."""
+    out = CLUSTER_HEAD
+    for name in names:
+        i = ord(name[0]) - ord("a")
+        out += f"""vserver <
+  name: "{name}@au-syd"
+  rp: "ops"
+  entry_address < fqdn: "{name}.example.com." ipv4: "10.0.0.{20 + i}/24" status: PRODUCTION >
+  use_fwm: true
+  vserver_entry <
+    protocol: TCP port: 80 scheduler: RR mode: NAT
+    healthcheck < type: TCP port: 80 interval: 1 timeout: 1 >
+  >
+  backend < host < fqdn: "be-1.example.com." ipv4: "10.2.0.1/24" status: PRODUCTION > >
+>
+"""
+    return out
+
+
+def test_an_fwmark_vserver_keeps_its_mark_when_the_engine_restarts_after_another_went(tmp_path: Path) -> None:
+    """Marks go lowest-first in config order: without marks.json, c (the third of a, b, c) would take b's mark
+    once b is gone and the engine restarts, and NCC would replace c's service (its connections with it)."""
+
+    async def marks(node: Node) -> dict[str, int]:
+        state = await node.state()
+        by_vip = {f"10.0.0.{20 + i}": name for i, name in enumerate("abcd")}
+        found = {}
+        for entry in state.services:
+            dests = [d.destination.address for d in entry.destinations]
+            if entry.service.fwmark and dests:
+                found[entry.service.fwmark] = dests
+        filters = {str(f.address): f.fwmark for f in node.filters()}
+        # a vserver's mark: its VIP filter's, once the service of that mark serves its backend
+        return {by_vip[address]: mark for address, mark in filters.items() if mark in found}
+
+    async def scenario() -> None:
+        node = Node(tmp_path)
+        (node.config_dir / "cluster.pb").write_text(fwm_cluster(("a", "b", "c")))
+        async with node.running_ncc():
+            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
+            hc = ScriptedHealthcheck(node.engine_socket)
+            engine, _ = node.start_engine()
+            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
+            try:
+                await eventually(lambda: _len_is(marks(node), 3), "three fwmark services")
+                before = await marks(node)
+                assert sorted(before.values()) == [256, 257, 258]
+
+                await cancel(engine)
+                (node.config_dir / "cluster.pb").write_text(fwm_cluster(("a", "c")))  # b removed meanwhile
+                engine, stop = node.start_engine()
+                await eventually(lambda: _len_is(marks(node), 2), "b's service gone")
+                await asyncio.sleep(0.3)
+                assert await marks(node) == {"a": before["a"], "c": before["c"]}
+
+                (node.config_dir / "cluster.pb").write_text(fwm_cluster(("a", "c", "d")))  # a newcomer
+                stop.set()
+                await engine
+                engine, stop = node.start_engine()
+                await eventually(lambda: _len_is(marks(node), 3), "d's service")
+                after = await marks(node)
+                assert (after["a"], after["c"]) == (before["a"], before["c"]) and after["d"] == before["b"]
+                stop.set()
+                await engine
+            finally:
+                await cancel(engine, *clients)
+
+    run(scenario())
+
+
+async def _len_is(value: Awaitable[dict[str, int]], length: int) -> bool:
+    try:
+        return len(await value) == length
+    except grpc.aio.AioRpcError:
+        return False

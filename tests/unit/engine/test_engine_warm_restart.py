@@ -164,6 +164,12 @@ class Node:
             await channel.close()
             await server.stop(0)
 
+    def start_clients(self) -> tuple[ScriptedHA, ScriptedHealthcheck, list[asyncio.Task[None]]]:
+        """HA (reporting LEADER) and the healthcheck daemon, each in a task that reconnects to every engine."""
+        ha = ScriptedHA(self.engine_socket, common_pb2.HA_LEADER)
+        hc = ScriptedHealthcheck(self.engine_socket)
+        return ha, hc, [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
+
     def start_engine(self) -> tuple[asyncio.Task[int], asyncio.Event]:
         args = main.parser().parse_args(["--config-dir", str(self.config_dir), "--run-dir", str(self.run_dir)])
         stop = asyncio.Event()
@@ -208,10 +214,8 @@ def test_a_killed_engine_comes_back_without_a_single_write(tmp_path: Path) -> No
     async def scenario() -> None:
         node = Node(tmp_path)
         async with node.running_ncc():
-            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
-            hc = ScriptedHealthcheck(node.engine_socket)
+            ha, hc, clients = node.start_clients()
             engine, _ = node.start_engine()
-            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
             try:
                 await eventually(node.serving, "the first engine to serve")
                 before, state = await node.status(), await node.state()
@@ -241,10 +245,8 @@ def test_a_stopping_engine_takes_ha_and_the_lb_interface_down(tmp_path: Path) ->
     async def scenario() -> None:
         node = Node(tmp_path)
         async with node.running_ncc():
-            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
-            hc = ScriptedHealthcheck(node.engine_socket)
+            ha, _hc, clients = node.start_clients()
             engine, stop = node.start_engine()
-            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
             try:
                 await eventually(node.serving, "the engine to serve")
                 stop.set()
@@ -283,10 +285,8 @@ def test_probe_marks_handed_out_in_another_order_survive_a_restart(tmp_path: Pat
         node = Node(tmp_path)
         (node.config_dir / "cluster.pb").write_text(web_cluster("DSR", (2,)))
         async with node.running_ncc():
-            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
-            hc = ScriptedHealthcheck(node.engine_socket)
+            ha, hc, clients = node.start_clients()
             engine, _ = node.start_engine()
-            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
             try:
                 await eventually(lambda: _eq(_marks(node), {"10.2.0.2": 65536}), "be-2's probe mark")
                 both = web_cluster("DSR", (1, 2))
@@ -366,10 +366,8 @@ def test_an_fwmark_vserver_keeps_its_mark_when_the_engine_restarts_after_another
         node = Node(tmp_path)
         (node.config_dir / "cluster.pb").write_text(fwm_cluster(("a", "b", "c")))
         async with node.running_ncc():
-            ha = ScriptedHA(node.engine_socket, common_pb2.HA_LEADER)
-            hc = ScriptedHealthcheck(node.engine_socket)
+            _ha, _hc, clients = node.start_clients()
             engine, _ = node.start_engine()
-            clients = [asyncio.create_task(ha.run()), asyncio.create_task(hc.run())]
             try:
                 await eventually(lambda: _len_is(marks(node), 3), "three fwmark services")
                 before = await marks(node)

@@ -353,7 +353,7 @@ class HostNetwork:
             log.info("anycast and dedicated VIPs go on %s (%s)", home, why)
 
     def _announce(
-        self, rtnl: Rtnl, op: Announce, snapshot: Snapshot, when_running: Callable[[], None] | None = None
+        self, rtnl: Rtnl | None, op: Announce, snapshot: Snapshot, when_running: Callable[[], None] | None = None
     ) -> None:
         """Announce at once: a link just set up can send (no waiting for linkwatch to call it running);
         a burst's `when_running` goes to the reannouncer."""

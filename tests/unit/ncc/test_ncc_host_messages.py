@@ -1,4 +1,5 @@
-"""rtnetlink messages of the host part (bytes), read back field by field by pyroute2's decoder (and header bytes by hand)."""
+"""rtnetlink messages of the host part (bytes), read back field by field by pyroute2's decoder (and header bytes
+by hand)."""
 
 import ipaddress
 import socket

@@ -271,6 +271,11 @@ class Engine:
         self._kept_marks = {name: dict(by_family) for name, by_family in marks.items() if name not in self.machines}
         self.fwm_alloc.hold({mark for by_family in self._kept_marks.values() for mark in by_family.values()})
 
+    @property
+    def keeps_marks(self) -> bool:
+        """Whether marks restored at start still wait for the first config to claim them."""
+        return bool(self._kept_marks)
+
     def vserver_marks(self) -> dict[str, dict[int, int]]:
         """Each fwmark vserver's marks by address family, as mark_store keeps them."""
         return {name: dict(machine.fwm) for name, machine in sorted(self.machines.items()) if machine.fwm}

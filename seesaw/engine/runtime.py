@@ -85,8 +85,8 @@ class EngineRuntime:
             event.set()
 
     def _save_marks(self) -> None:
-        if self.marks_path is None:
-            return
+        if self.marks_path is None or self.engine.keeps_marks:
+            return  # the marks restored at start wait for the first config: the file stays as it is until then
         marks = self.engine.vserver_marks()
         if marks == self._saved_marks:
             return

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from seesaw.common.clock import FakeClock
 from seesaw.engine import mark_store
+from seesaw.engine.config_source import DiskConfigSource
+from seesaw.engine.core import Engine
 from seesaw.engine.marks import MarkAllocator
+from seesaw.engine.runtime import EngineRuntime
 
 
 def test_held_marks_go_only_to_who_asks_for_them_and_the_rest_go_free():
@@ -52,3 +56,16 @@ def test_a_bad_file_is_reported_with_what_happens(tmp_path: Path, text: str):
     with pytest.raises(mark_store.MarkStoreError) as raised:
         mark_store.load(path)
     assert str(path) in str(raised.value) and "get marks afresh" in str(raised.value)
+
+
+def test_the_restored_marks_stay_on_disk_until_the_first_config_claims_them(tmp_path: Path):
+    """A change the runtime persists before the first config (no vserver yet) must not wipe marks.json: an
+    engine that died then would start afresh next time."""
+    path = tmp_path / mark_store.FILENAME
+    mark_store.save(path, {"web@x": {4: 300}})
+    engine = Engine(None, FakeClock())
+    runtime = EngineRuntime(engine, DiskConfigSource(tmp_path / "etc"), marks_path=path)
+    runtime.restore_marks()
+    assert engine.keeps_marks
+    runtime.changed()
+    assert mark_store.load(path) == {"web@x": {4: 300}}

@@ -12,17 +12,31 @@ import struct
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 RTM_NEWLINK = 16
+RTM_DELLINK = 17
 RTM_GETLINK = 18
 RTM_NEWADDR = 20
+RTM_DELADDR = 21
 RTM_GETADDR = 22
+RTM_NEWROUTE = 24
+RTM_DELROUTE = 25
+RTM_GETROUTE = 26
 RTM_NEWNEIGH = 28
+RTM_NEWRULE = 32
+RTM_DELRULE = 33
+RTM_GETRULE = 34
 
 RTMGRP_LINK = 0x1
 
 NLM_F_REQUEST = 0x1
+NLM_F_DUMP_INTR = 0x10  # on a dump's answer: a change landed while it ran, it may be inconsistent
 NLM_F_ACK = 0x4
+NLM_F_REPLACE = 0x100
+NLM_F_EXCL = 0x200
 NLM_F_DUMP = 0x300
 NLM_F_CREATE = 0x400
+
+SOL_NETLINK = 270
+NETLINK_GET_STRICT_CHK = 12  # socket option: the kernel checks dump requests and filters by their fields
 
 NTF_USE = 0x01  # a neighbour message that only asks the kernel to resolve the entry (neigh_event_send)
 NDA_DST = 1

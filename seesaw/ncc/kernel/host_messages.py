@@ -13,7 +13,22 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from seesaw.common.rtnetlink import IFINFO, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST
+from seesaw.common.rtnetlink import (
+    IFINFO,
+    NLM_F_ACK,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    NLM_F_REQUEST,
+    RTM_DELADDR,
+    RTM_DELLINK,
+    RTM_DELROUTE,
+    RTM_DELRULE,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWROUTE,
+    RTM_NEWRULE,
+)
 from seesaw.ncc.kernel.host_snapshot import IFF_UP, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, IPInterface, Route, Rule
 from seesaw.ncc.kernel.host_wire import (
     FRA_DST,
@@ -57,16 +72,6 @@ FR_ACT_TO_TBL = 1
 RT_TABLE_COMPAT = 252  # rtm_table of a table above 255 (the number itself goes in RTA_TABLE)
 IFA_F_NODAD = 0x02
 IFA_F_NOPREFIXROUTE = 0x200
-NLM_F_REPLACE = 0x100
-NLM_F_EXCL = 0x200
-RTM_NEWLINK = 16
-RTM_DELLINK = 17
-RTM_NEWADDR = 20
-RTM_DELADDR = 21
-RTM_NEWROUTE = 24
-RTM_DELROUTE = 25
-RTM_NEWRULE = 32
-RTM_DELRULE = 33
 ADD = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
 REPLACE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
 CHANGE = NLM_F_REQUEST | NLM_F_ACK

@@ -30,15 +30,22 @@ from seesaw.common.rtnetlink import HEADER as _HEADER
 from seesaw.common.rtnetlink import (
     IFF_RUNNING,
     IFF_UP,
+    NETLINK_GET_STRICT_CHK,
     NLM_F_ACK,
     NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
     NLM_F_REQUEST,
     NLMSG_DONE,
     NLMSG_ERROR,
     RTM_GETADDR,
     RTM_GETLINK,
+    RTM_GETROUTE,
+    RTM_GETRULE,
     RTM_NEWADDR,
     RTM_NEWLINK,
+    RTM_NEWROUTE,
+    RTM_NEWRULE,
+    SOL_NETLINK,
 )
 from seesaw.common.rtnetlink import IFINFO as _IFINFO
 from seesaw.ncc.kernel.host_snapshot import Address, Link, Route, Rule, Snapshot
@@ -58,16 +65,8 @@ from seesaw.ncc.kernel.host_wire import (
     u32,
 )
 
-NETLINK_ROUTE = 0
-SOL_NETLINK = 270
-NETLINK_GET_STRICT_CHK = 12
-RTM_NEWRULE = 32
-RTM_GETRULE = 34
-RTM_NEWROUTE = 24
-RTM_GETROUTE = 26
 _RECEIVE = 1 << 16  # the kernel fills a dump's batches to at most 32 KiB
 _ERROR = struct.Struct("=i")
-NLM_F_DUMP_INTR = 0x10  # the dump's answer may be inconsistent: a change landed while it ran
 DUMP_TRIES = 5
 
 
@@ -80,7 +79,7 @@ class Rtnl:
 
     def __init__(self, groups: int = 0) -> None:
         """`groups`: the notifications to receive too (RTMGRP_LINK: links' changes), for `wait_running`."""
-        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
         try:
             self._sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
         except OSError:

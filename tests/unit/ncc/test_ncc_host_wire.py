@@ -13,7 +13,7 @@ from pyroute2.netlink.rtnl.fibmsg import fibmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from seesaw.common.rtnetlink import HEADER, NLMSG_DONE, NLMSG_ERROR
+from seesaw.common.rtnetlink import HEADER, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR
 from seesaw.ncc.kernel import host_messages as hm
 from seesaw.ncc.kernel import host_rtnl
 from seesaw.ncc.kernel.host_rtnl import Rtnl, RtnlError
@@ -126,14 +126,14 @@ def scripted(answers: list[list[tuple[int, int, bytes]]]) -> tuple[Rtnl, Scripte
 
 
 def test_an_interrupted_dump_is_asked_again():
-    interrupted = (16, 0x2 | host_rtnl.NLM_F_DUMP_INTR, LINK)
+    interrupted = (16, 0x2 | NLM_F_DUMP_INTR, LINK)
     rtnl, kernel = scripted([[interrupted, interrupted, DONE], [(16, 0x2, LINK), DONE]])
     assert len(rtnl.links()) == 1
     assert len(kernel.requests) == 2
 
 
 def test_a_dump_that_keeps_changing_is_an_error():
-    interrupted = (16, 0x2 | host_rtnl.NLM_F_DUMP_INTR, LINK)
+    interrupted = (16, 0x2 | NLM_F_DUMP_INTR, LINK)
     rtnl, _ = scripted([[interrupted, DONE]] * host_rtnl.DUMP_TRIES)
     with pytest.raises(RtnlError) as raised:
         rtnl.links()

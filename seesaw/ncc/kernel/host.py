@@ -244,9 +244,7 @@ class HostNetwork:
 
     def _snapshot(self, rtnl: Rtnl) -> Snapshot:
         try:
-            return read_snapshot(
-                rtnl, lambda links: frozenset(record.lb.routing_table for _, record in lb_links(links))
-            )
+            return read_snapshot(rtnl, _lb_tables)
         except OSError as err:
             raise DataplaneError(f"reading the host network failed: {err}", err.errno) from err
 

@@ -157,8 +157,11 @@ class Reannouncer:
                 if not self._send(sock, interface, frames, generation):
                     return
                 sent = max(due, time.monotonic())
-                pending = _called(pending, interface)
-            _called(pending, interface)
+                if pending is not None:
+                    _after_running(pending, interface)
+                    pending = None
+            if pending is not None:  # the link ran after the last repeat was due
+                _after_running(pending, interface)
 
     def _send(self, sock: socket.socket, interface: str, frames: tuple[bytes, ...], generation: int) -> bool:
         """One burst, unless a link changed since the series began; whether the series goes on."""
@@ -174,11 +177,9 @@ class Reannouncer:
         return True
 
 
-def _called(action: Callable[[], None] | None, interface: str) -> None:
-    """`action()` if there is one (its error logged, never raised); None, for the caller's pending slot."""
-    if action is not None:
-        try:
-            action()
-        except OSError as err:
-            log.debug("%s: after the link ran: %s", interface, err)
-    return None
+def _after_running(action: Callable[[], None], interface: str) -> None:
+    """`action()` (the series' `when_running`), its error logged, never raised."""
+    try:
+        action()
+    except OSError as err:
+        log.debug("%s: after the link ran: %s", interface, err)

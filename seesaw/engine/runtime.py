@@ -95,10 +95,11 @@ class EngineRuntime:
             self._saved_marks = marks
         except OSError as err:
             log.error(
-                "cannot save the fwmark vservers' marks to %s: %s; after a restart they may be numbered afresh "
-                "(their services replaced)",
+                "cannot save the fwmark vservers' marks to %s: %s; make %s writable (the engine tries again at "
+                "its next change), or an engine restart may number them afresh and replace their services",
                 self.marks_path,
                 err,
+                self.marks_path.parent,
             )
 
     def restore_marks(self) -> None:
